@@ -1,0 +1,172 @@
+// A component is an actor behaviour: named handlers plus lifecycle hooks. Each component runs on
+// its own CAF actor, so its handlers, timers and invoked tasks run one at a time and its state
+// needs no locks, while different components run in parallel.
+//
+//   struct room : nanocaf::component {
+//     void setup() override { handle("join", &room::join); }
+//     nlohmann::json join(nanocaf::session& s, const nanocaf::bytes&) { return {{"code", 0}}; }
+//   };
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "nanocaf/session.hpp"
+
+namespace caf {
+class event_based_actor;
+} // namespace caf
+
+namespace nanocaf {
+
+namespace detail {
+class service_host;
+
+// Argument and result types of a handler `R(session&, A)`, whether a lambda or a member.
+template <class F>
+struct handler_traits : handler_traits<decltype(&F::operator())> {};
+template <class C, class R, class A>
+struct handler_traits<R (C::*)(session&, A) const> {
+  using result = R;
+  using arg = std::decay_t<A>;
+};
+template <class C, class R, class A>
+struct handler_traits<R (C::*)(session&, A)> {
+  using result = R;
+  using arg = std::decay_t<A>;
+};
+} // namespace detail
+
+using timer_id = std::uint64_t;
+using duration = std::chrono::milliseconds;
+
+class component {
+public:
+  /// Decodes the payload, calls the handler and, for a request whose handler returns a value,
+  /// sends that value as the response. Throws payload_error or whatever the handler throws.
+  using invoker = std::function<void(session&, std::string&& payload)>;
+
+  struct handler_entry {
+    std::string name;
+    invoker call;
+  };
+
+  virtual ~component();
+
+  /// Registers the handlers (called once, before init).
+  virtual void setup() = 0;
+  // Lifecycle, on the component's actor: init and after_init in registration order at start,
+  // before_shutdown then shutdown in reverse order at stop.
+  virtual void init() {}
+  virtual void after_init() {}
+  virtual void before_shutdown() {}
+  virtual void shutdown() {}
+
+  /// Service name (routes are "<name>.<handler>"), set by the node from the registration options.
+  const std::string& name() const noexcept { return name_; }
+
+  // -- available once the component runs on its actor (from init on) -------------------
+  /// Runs `fn` every `interval` until cancelled.
+  timer_id every(duration interval, std::function<void()> fn);
+  /// Runs `fn` once after `delay`.
+  timer_id after(duration delay, std::function<void()> fn);
+  /// Runs `fn` `times` times, `interval` apart.
+  timer_id count(duration interval, std::size_t times, std::function<void()> fn);
+  /// Runs `fn` every `interval` until `done()` returns true (checked before each run).
+  timer_id until(duration interval, std::function<bool()> done, std::function<void()> fn);
+  /// Stops a timer; it does not fire again. Unknown or finished ids are ignored.
+  void cancel(timer_id id);
+  std::size_t active_timers() const noexcept;
+
+  /// Runs `fn` on this component's actor. Thread-safe: callable from any thread (nano's
+  /// scheduler.PushTask, but per component).
+  void invoke(std::function<void()> fn) const;
+
+  /// Runs `fn` on this component's actor whenever any session of the node closes.
+  void on_session_closed(std::function<void(const session&)> fn);
+
+  /// The actor this component runs on, for code that wants CAF directly.
+  caf::event_based_actor* self() const noexcept { return self_; }
+
+  const std::vector<handler_entry>& handlers() const noexcept { return handlers_; }
+  const std::vector<std::function<void(const session&)>>& session_closed_hooks() const noexcept {
+    return closed_hooks_;
+  }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+protected:
+  /// Registers a handler: a lambda or a member function `R(session&, const Arg&)`. Arg is
+  /// nanocaf::bytes (raw payload), a protobuf message, nlohmann::json, or any type with
+  /// from_json. A non-void R is sent as the response when the message is a request.
+  template <class F>
+  void handle(std::string name, F fn) {
+    if constexpr (std::is_member_function_pointer_v<F>) {
+      using traits = detail::handler_traits<F>;
+      using C = typename member_class<F>::type;
+      auto* obj = static_cast<C*>(this);
+      add_handler<typename traits::arg, typename traits::result>(
+        std::move(name), [obj, fn](session& s, typename traits::arg& a) {
+          return (obj->*fn)(s, a);
+        });
+    } else {
+      using traits = detail::handler_traits<F>;
+      add_handler<typename traits::arg, typename traits::result>(
+        std::move(name),
+        [fn = std::move(fn)](session& s, typename traits::arg& a) { return fn(s, a); });
+    }
+  }
+
+private:
+  friend class detail::service_host;
+
+  template <class F>
+  struct member_class;
+  template <class C, class R, class A>
+  struct member_class<R (C::*)(session&, A)> {
+    using type = C;
+  };
+  template <class C, class R, class A>
+  struct member_class<R (C::*)(session&, A) const> {
+    using type = const C;
+  };
+
+  template <class Arg, class R, class Call>
+  void add_handler(std::string name, Call call) {
+    handlers_.push_back({std::move(name), [call = std::move(call)](session& s,
+                                                                  std::string&& payload) {
+                           Arg arg{};
+                           decode_payload(s.serializer(), std::move(payload), arg);
+                           if constexpr (std::is_void_v<R>) {
+                             call(s, arg);
+                           } else {
+                             R result = call(s, arg);
+                             if (s.last_mid() != 0)
+                               s.response(result);
+                           }
+                         }});
+  }
+
+  std::string name_;
+  std::vector<handler_entry> handlers_;
+  std::vector<std::function<void(const session&)>> closed_hooks_;
+  caf::event_based_actor* self_ = nullptr;
+  std::shared_ptr<detail::service_host> host_;
+};
+
+/// Registration options (nano's component.WithName / WithNameFunc).
+struct component_options {
+  std::string name;                                      // service name; default: type name
+  std::function<std::string(const std::string&)> name_func; // applied to handler names only
+};
+
+inline component_options with_name(std::string name) { return {std::move(name), {}}; }
+
+/// Lower-cases a handler name: the usual name function (nano's chat uses strings.ToLower).
+std::string to_lower(const std::string& s);
+
+} // namespace nanocaf

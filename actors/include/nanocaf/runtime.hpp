@@ -1,0 +1,105 @@
+// The runtime of one node: the actor system, the component actors, the route table and the
+// session actors. It knows nothing of sockets: the gateway hands it an outlet per connection
+// and feeds the packets it decodes through the returned inbound.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nanocaf/bytes.hpp"
+#include "nanocaf/codec/packet.hpp"
+#include "nanocaf/codec/route_dictionary.hpp"
+#include "nanocaf/component.hpp"
+#include "nanocaf/outlet.hpp"
+#include "nanocaf/pipeline.hpp"
+#include "nanocaf/serialize.hpp"
+
+namespace caf {
+class actor_system;
+} // namespace caf
+
+namespace nanocaf {
+
+/// Gets the session and the raw handshake body; returns an error text to refuse the client
+/// (the connection is closed without a reply), or nullopt to accept it.
+using handshake_validator =
+  std::function<std::optional<std::string>(const session&, std::string_view raw)>;
+
+struct runtime_options {
+  /// Client heartbeat H: the server sends one every H from accept and drops a client silent
+  /// for more than 2H (checked every H). Sent to clients in the handshake.
+  std::chrono::milliseconds heartbeat = std::chrono::seconds(30);
+  /// A client that has not completed its handshake within this time is closed.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  serializer_kind serializer = serializer_kind::json;
+  codec::route_dictionary dictionary;
+  handshake_validator validator;
+  std::shared_ptr<const pipeline> hooks;
+  /// Extension: failed requests get {"code":n,"error":"..."} instead of silence.
+  bool error_replies = true;
+  /// Goes into the high bits of session ids; distinct per gate. Default: pid % 1024.
+  std::optional<std::uint16_t> node_id;
+  /// CAF scheduler threads (0: one per core).
+  std::size_t worker_threads = 0;
+};
+
+/// How a connection hands what it reads to its session actor.
+class inbound {
+public:
+  virtual ~inbound() = default;
+  /// The packets of one read, in order.
+  virtual void deliver(std::vector<codec::packet> packets) = 0;
+  /// The connection is gone; `reason` is for the log. Called once.
+  virtual void closed(std::string reason) = 0;
+  /// The stream could not be decoded; the session logs it and closes the connection.
+  virtual void failed(std::string reason) = 0;
+};
+
+class runtime {
+public:
+  explicit runtime(runtime_options options = {});
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Registers a component before start(); routes are "<name>.<handler name>".
+  void add(std::shared_ptr<component> c, component_options options = {});
+  template <class C, class... Ts>
+  std::shared_ptr<C> add(component_options options, Ts&&... xs) {
+    auto c = std::make_shared<C>(std::forward<Ts>(xs)...);
+    if (options.name.empty())
+      options.name = default_service_name(typeid(C).name());
+    add(c, std::move(options));
+    return c;
+  }
+
+  /// Spawns the component actors, runs init then after_init in registration order. Throws
+  /// std::invalid_argument for a duplicate service or a component without handlers.
+  void start();
+  /// Runs before_shutdown then shutdown in reverse order, ends every actor. Idempotent.
+  void stop();
+
+  /// A session actor for a new connection.
+  std::unique_ptr<inbound> open_session(std::shared_ptr<outlet> out);
+
+  /// Runs `fn` on the actor of service `name`; false when there is no such service.
+  bool invoke(const std::string& service, std::function<void()> fn);
+
+  std::size_t live_sessions() const noexcept;
+  std::vector<std::string> routes() const;
+  const runtime_options& options() const noexcept;
+  caf::actor_system& system();
+
+  static std::string default_service_name(const char* mangled);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace nanocaf

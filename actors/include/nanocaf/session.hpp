@@ -1,0 +1,102 @@
+// The session handle a handler gets: cheap to copy (one shared pointer and a message id).
+// Reads (id, uid, data) need no round trip; push, response, kick and close go straight to the
+// session's outlet, which is thread-safe, so a handler never waits on another actor.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "nanocaf/errors.hpp"
+#include "nanocaf/serialize.hpp"
+
+namespace nanocaf {
+
+namespace detail {
+struct session_core;
+} // namespace detail
+
+class session {
+public:
+  using data_map = std::unordered_map<std::string, std::any>;
+
+  session() = default;
+  /// `mid` is the id of the request being handled (0 for a notify or outside a handler).
+  explicit session(std::shared_ptr<detail::session_core> core, std::uint64_t mid = 0) noexcept
+    : core_(std::move(core)), mid_(mid) {}
+
+  bool valid() const noexcept { return core_ != nullptr; }
+
+  // -- identity ----------------------------------------------------------------------------
+  /// Unique across nodes: the node id sits in the high bits. Stays below 2^53, so JavaScript
+  /// clients see it exactly (nano's snowflake ids do not fit).
+  std::int64_t id() const noexcept;
+  std::int64_t uid() const noexcept;
+  /// Binds a user id; uid < 1 gives errc::illegal_uid.
+  errc bind(std::int64_t uid) const noexcept;
+  std::uint64_t last_mid() const noexcept { return mid_; }
+  const std::string& remote_address() const noexcept;
+  bool closed() const noexcept;
+
+  // -- messaging ---------------------------------------------------------------------------
+  template <class T>
+  errc push(std::string_view route, const T& value) const {
+    return push_payload(route, encode_payload(serializer(), value));
+  }
+  /// Answers the request being handled.
+  template <class T>
+  errc response(const T& value) const {
+    return response_payload(mid_, encode_payload(serializer(), value));
+  }
+  /// Answers the request with id `mid` (for replies sent later, from elsewhere).
+  template <class T>
+  errc response_to(std::uint64_t mid, const T& value) const {
+    return response_payload(mid, encode_payload(serializer(), value));
+  }
+
+  errc push_payload(std::string_view route, std::string payload) const;
+  errc response_payload(std::uint64_t mid, std::string payload) const;
+
+  /// Sends a Kick packet whose body is {"reason":"<reason>"}, flushes, then closes.
+  /// nano's JS client fires `onKick` with that object.
+  void kick(std::string_view reason) const;
+  /// Closes the connection at once (no Kick).
+  void close() const;
+
+  // -- data (guarded by a lock inside the session; never a round trip) -----------------
+  void set(const std::string& key, std::any value) const;
+  void remove(const std::string& key) const;
+  bool has(const std::string& key) const;
+  std::any value(const std::string& key) const;
+  /// The value if it is stored with exactly type T, otherwise T{} (nano's typed getters).
+  template <class T>
+  T get(const std::string& key) const {
+    auto v = value(key);
+    if (auto* p = std::any_cast<T>(&v))
+      return *p;
+    return T{};
+  }
+  /// A copy of the data (nano returns its live map; we do not).
+  data_map state() const;
+  void restore(data_map data) const;
+  /// uid back to 0 and the data emptied.
+  void clear() const;
+
+  // -- lifetime ----------------------------------------------------------------------------
+  /// Runs `fn` once the session has closed. Registered from a handler, it runs on that
+  /// component's actor (so it may touch the component's state); otherwise on the session's.
+  void on_closed(std::function<void(const session&)> fn) const;
+
+  serializer_kind serializer() const noexcept;
+  const std::shared_ptr<detail::session_core>& core() const noexcept { return core_; }
+
+private:
+  std::shared_ptr<detail::session_core> core_;
+  std::uint64_t mid_ = 0;
+};
+
+} // namespace nanocaf

@@ -1,0 +1,126 @@
+#include "nanocaf/component.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <caf/send.hpp>
+
+#include "detail/messages.hpp"
+#include "detail/service_host.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace detail {
+
+void service_host::attach(component& c, const std::shared_ptr<service_host>& host) {
+  c.host_ = host;
+  c.self_ = host->self();
+}
+
+void service_host::detach(component& c) {
+  c.host_.reset();
+  c.self_ = nullptr;
+}
+
+timer_id service_host::start_timer(duration interval, std::size_t times,
+                                   std::function<bool()> done, std::function<void()> fn) {
+  if (interval.count() <= 0)
+    interval = duration{1};
+  auto id = next_id_++;
+  timers_.emplace(id, timer{interval, times, std::move(done), std::move(fn)});
+  self_->delayed_send(self_, interval, timer_atom::value, id);
+  return id;
+}
+
+void service_host::fire_timer(timer_id id) {
+  auto i = timers_.find(id);
+  if (i == timers_.end())
+    return; // cancelled: its last delayed message just drains
+  auto& t = i->second;
+  if (t.done && t.done()) {
+    timers_.erase(i);
+    return;
+  }
+  try {
+    t.fn();
+  } catch (const std::exception& e) {
+    log::error("timer ", id, " threw: ", e.what());
+  }
+  // The callback may have cancelled this or other timers: look it up again.
+  i = timers_.find(id);
+  if (i == timers_.end())
+    return;
+  if (i->second.remaining != 0 && --i->second.remaining == 0) {
+    timers_.erase(i);
+    return;
+  }
+  self_->delayed_send(self_, i->second.interval, timer_atom::value, id);
+}
+
+current_actor_scope::current_actor_scope(caf::actor* a) noexcept
+  : previous_(current_component_actor()) {
+  set_current_component_actor(a);
+}
+
+current_actor_scope::~current_actor_scope() { set_current_component_actor(previous_); }
+
+} // namespace detail
+
+component::~component() = default;
+
+namespace {
+detail::service_host& host_or_throw(const std::shared_ptr<detail::service_host>& h,
+                                    const std::string& name) {
+  if (!h)
+    throw std::logic_error("component '" + name + "' is not running yet (use timers from init on)");
+  return *h;
+}
+} // namespace
+
+timer_id component::every(duration interval, std::function<void()> fn) {
+  return host_or_throw(host_, name_).start_timer(interval, 0, nullptr, std::move(fn));
+}
+
+timer_id component::after(duration delay, std::function<void()> fn) {
+  return host_or_throw(host_, name_).start_timer(delay, 1, nullptr, std::move(fn));
+}
+
+timer_id component::count(duration interval, std::size_t times, std::function<void()> fn) {
+  if (times == 0)
+    return 0;
+  return host_or_throw(host_, name_).start_timer(interval, times, nullptr, std::move(fn));
+}
+
+timer_id component::until(duration interval, std::function<bool()> done,
+                          std::function<void()> fn) {
+  return host_or_throw(host_, name_).start_timer(interval, 0, std::move(done), std::move(fn));
+}
+
+void component::cancel(timer_id id) {
+  if (host_)
+    host_->cancel_timer(id);
+}
+
+std::size_t component::active_timers() const noexcept {
+  return host_ ? host_->active_timers() : 0;
+}
+
+void component::invoke(std::function<void()> fn) const {
+  auto& h = host_or_throw(host_, name_);
+  caf::anon_send(h.handle(), detail::task_msg{std::move(fn)});
+}
+
+void component::on_session_closed(std::function<void(const session&)> fn) {
+  closed_hooks_.push_back(std::move(fn));
+}
+
+std::string to_lower(const std::string& s) {
+  std::string out = s;
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+} // namespace nanocaf

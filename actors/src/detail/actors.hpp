@@ -1,0 +1,44 @@
+// The two actor behaviours of the runtime.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "nanocaf/component.hpp"
+
+namespace nanocaf::detail {
+
+struct node_context;
+struct session_core;
+class service_host;
+
+struct service_state {
+  std::shared_ptr<component> comp;
+  std::shared_ptr<service_host> host;
+  caf::actor handle; // this actor, marked "current" while user code runs
+  static inline const char* name = "nanocaf.service";
+};
+
+/// Hosts one component: runs its handlers, timers, tasks and lifecycle hooks one at a time.
+caf::behavior service_actor(caf::stateful_actor<service_state>* self,
+                            std::shared_ptr<component> comp);
+
+enum class session_phase : std::uint8_t { start, handshake, working, closing };
+
+struct session_state {
+  std::shared_ptr<session_core> core;
+  session_phase at = session_phase::start;
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+  static inline const char* name = "nanocaf.session";
+};
+
+/// One per client connection: handshake, ack, heartbeats, decode and dispatch (spec 1.6-1.8).
+caf::behavior session_actor(caf::stateful_actor<session_state>* self,
+                            std::shared_ptr<session_core> core);
+
+} // namespace nanocaf::detail

@@ -1,0 +1,49 @@
+// CAF message types and atoms of the runtime (CAF 0.17 spelling). Local only: none of these
+// crosses a process, so the unsafe ones are whitelisted instead of made serialisable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "nanocaf/codec/packet.hpp"
+
+namespace nanocaf::detail {
+
+struct session_core;
+
+/// A decoded Request or Notify, from a session actor to the service actor of its route.
+struct dispatch_msg {
+  std::shared_ptr<session_core> session;
+  std::uint32_t handler = 0;
+  std::uint64_t mid = 0; // 0 for a notify
+  std::string payload;
+};
+
+/// A function to run on a component's actor (invoke, on-closed callbacks).
+struct task_msg {
+  std::function<void()> fn;
+};
+
+using packet_batch = std::vector<codec::packet>;
+
+using heartbeat_atom = caf::atom_constant<caf::atom("hbtick")>;
+using hs_timeout_atom = caf::atom_constant<caf::atom("hstimeout")>;
+using conn_closed_atom = caf::atom_constant<caf::atom("connclosed")>;
+using conn_failed_atom = caf::atom_constant<caf::atom("connfailed")>;
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using lifecycle_atom = caf::atom_constant<caf::atom("lifecycle")>;
+
+enum class lifecycle_stage : std::uint8_t { init, after_init, before_shutdown, shutdown };
+
+} // namespace nanocaf::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::dispatch_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::task_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::packet_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::lifecycle_stage)

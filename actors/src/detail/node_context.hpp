@@ -1,0 +1,50 @@
+// What every session and service of one node shares. Built in runtime::start and read-only
+// afterwards (except the session registry, which has its own lock).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "nanocaf/runtime.hpp"
+
+namespace nanocaf::detail {
+
+struct route_target {
+  caf::actor service;
+  std::uint32_t handler = 0;
+};
+
+struct closed_hook {
+  caf::actor owner; // the component actor the hook runs on
+  std::function<void(const session&)> fn;
+};
+
+struct node_context {
+  runtime_options options;
+  shared_bytes handshake_response;
+  shared_bytes heartbeat_packet;
+  std::unordered_map<std::string, route_target> routes;
+  std::vector<closed_hook> closed_hooks;
+
+  std::uint16_t node_id = 0;
+  std::atomic<std::uint64_t> next_session_seq{1};
+
+  // Live session actors, so that stop() can end them.
+  mutable std::mutex sessions_mu;
+  std::unordered_map<std::int64_t, caf::actor> sessions;
+
+  const pipeline* hooks() const noexcept { return options.hooks.get(); }
+  std::int64_t next_session_id() noexcept;
+};
+
+/// {"code":200,"sys":{["dict":{...},]"heartbeat":H,"servertime":T}} as spec 1.6.
+std::string handshake_response_json(const runtime_options& options, std::int64_t server_time);
+
+} // namespace nanocaf::detail

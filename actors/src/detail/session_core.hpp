@@ -1,0 +1,55 @@
+// The state behind a session handle: shared by the session actor, handlers, groups and timers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "detail/node_context.hpp"
+#include "nanocaf/outlet.hpp"
+#include "nanocaf/session.hpp"
+
+namespace nanocaf::detail {
+
+struct closed_callback {
+  caf::actor owner; // may be null: then it runs on the session actor
+  std::function<void(const session&)> fn;
+};
+
+struct session_core {
+  session_core(std::int64_t id, std::shared_ptr<outlet> out, std::shared_ptr<node_context> ctx)
+    : id(id), out(std::move(out)), ctx(std::move(ctx)) {}
+
+  const std::int64_t id;
+  std::atomic<std::int64_t> uid{0};
+  std::atomic<bool> closed{false};
+  const std::shared_ptr<outlet> out;
+  const std::shared_ptr<node_context> ctx;
+
+  mutable std::mutex mu; // guards data and callbacks
+  session::data_map data;
+  std::vector<closed_callback> callbacks;
+  bool callbacks_fired = false; // set once by the session actor when the session has closed
+
+  /// Encodes and queues one Data packet, running the outbound hooks first.
+  errc send_message(const session& s, codec::message_type type, std::uint64_t mid,
+                    std::string_view route, std::string payload);
+};
+
+/// Runs a closed callback on its owner's actor, or right here when it has none.
+void run_closed_callback(closed_callback cb, const session& s);
+
+/// {"code":<code>,"error":"<text>"} to request `mid` when error replies are on.
+void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid, int code,
+                      const std::string& text);
+
+/// The actor whose handler, timer or task is running on this thread (null elsewhere).
+caf::actor* current_component_actor() noexcept;
+void set_current_component_actor(caf::actor* a) noexcept;
+
+} // namespace nanocaf::detail

@@ -1,0 +1,223 @@
+#include "nanocaf/runtime.hpp"
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "detail/actors.hpp"
+#include "detail/messages.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace {
+
+// CAF 0.17 defaults to max(cores, 4) workers; on small machines that only adds switching.
+std::size_t worker_count(std::size_t wanted) {
+  if (wanted != 0)
+    return wanted;
+  auto cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : cores;
+}
+
+class actor_inbound final : public inbound {
+public:
+  explicit actor_inbound(caf::actor session) : session_(std::move(session)) {}
+
+  void deliver(std::vector<codec::packet> packets) override {
+    caf::anon_send(session_, std::move(packets));
+  }
+  void closed(std::string reason) override {
+    caf::anon_send(session_, detail::conn_closed_atom::value, std::move(reason));
+  }
+  void failed(std::string reason) override {
+    caf::anon_send(session_, detail::conn_failed_atom::value, std::move(reason));
+  }
+
+private:
+  caf::actor session_;
+};
+
+} // namespace
+
+struct runtime::impl {
+  struct registered {
+    std::shared_ptr<component> comp;
+    caf::actor actor;
+  };
+
+  explicit impl(runtime_options opts) : ctx(std::make_shared<detail::node_context>()) {
+    ctx->options = std::move(opts);
+    cfg.set("scheduler.max-threads", worker_count(ctx->options.worker_threads));
+    // Actors are only spawned on start(); the system itself is cheap to create.
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  // Runs one lifecycle stage on every component, in the given order, waiting for each.
+  template <class It>
+  void lifecycle(It first, It last, detail::lifecycle_stage stage) {
+    caf::scoped_actor self{*sys};
+    for (auto i = first; i != last; ++i) {
+      self->request(i->actor, caf::infinite, detail::lifecycle_atom::value, stage)
+        .receive([](bool) {},
+                 [&](caf::error& e) {
+                   log::error("component ", i->comp->name(),
+                              ": lifecycle stage failed: ", sys->render(e));
+                 });
+    }
+  }
+
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys; // destroyed last (see ~runtime)
+  std::shared_ptr<detail::node_context> ctx;
+  std::vector<registered> components;
+  std::vector<component_options> options;
+  bool started = false;
+  bool stopped = false;
+};
+
+runtime::runtime(runtime_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+
+runtime::~runtime() {
+  stop();
+  impl_->components.clear();
+  impl_->ctx.reset();
+  impl_->sys.reset(); // waits for every actor: all handles are gone by now
+}
+
+void runtime::add(std::shared_ptr<component> c, component_options options) {
+  if (impl_->started)
+    throw std::logic_error("runtime::add after start");
+  impl_->components.push_back({std::move(c), {}});
+  impl_->options.push_back(std::move(options));
+}
+
+void runtime::start() {
+  auto& d = *impl_;
+  if (d.started)
+    return;
+  d.started = true;
+  auto& ctx = *d.ctx;
+  ctx.node_id = static_cast<std::uint16_t>(ctx.options.node_id.value_or(getpid() % 1024) % 1024);
+  // Handlers first, so that a bad registration fails before anything runs.
+  for (std::size_t i = 0; i < d.components.size(); ++i) {
+    auto& comp = *d.components[i].comp;
+    auto& opts = d.options[i];
+    comp.set_name(opts.name.empty() ? std::string{"component"} : opts.name);
+    comp.setup();
+    if (comp.handlers().empty())
+      throw std::invalid_argument("component '" + comp.name() + "' has no handlers");
+    for (auto& r : d.components)
+      if (&r != &d.components[i] && r.comp->name() == comp.name() && r.actor)
+        throw std::invalid_argument("handler: service already defined: " + comp.name());
+    d.components[i].actor = d.sys->spawn(detail::service_actor, d.components[i].comp);
+    for (std::uint32_t h = 0; h < comp.handlers().size(); ++h) {
+      auto handler_name = comp.handlers()[h].name;
+      if (opts.name_func)
+        handler_name = opts.name_func(handler_name);
+      ctx.routes[comp.name() + "." + handler_name] = {d.components[i].actor, h};
+    }
+  }
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto hs = std::make_shared<std::string>();
+  codec::encode_packet(codec::packet_type::handshake,
+                       detail::handshake_response_json(
+                         ctx.options, std::chrono::duration_cast<std::chrono::seconds>(now).count()),
+                       *hs);
+  ctx.handshake_response = std::move(hs);
+  auto hb = std::make_shared<std::string>();
+  codec::encode_packet(codec::packet_type::heartbeat, "", *hb);
+  ctx.heartbeat_packet = std::move(hb);
+
+  d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::init);
+  d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::after_init);
+  // Hooks registered during setup, init or after_init.
+  for (auto& r : d.components)
+    for (auto& fn : r.comp->session_closed_hooks())
+      ctx.closed_hooks.push_back({r.actor, fn});
+}
+
+void runtime::stop() {
+  auto& d = *impl_;
+  if (!d.started || d.stopped)
+    return;
+  d.stopped = true;
+  {
+    std::lock_guard<std::mutex> guard{d.ctx->sessions_mu};
+    for (auto& [id, actor] : d.ctx->sessions)
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    d.ctx->sessions.clear();
+  }
+  d.lifecycle(d.components.rbegin(), d.components.rend(),
+              detail::lifecycle_stage::before_shutdown);
+  d.lifecycle(d.components.rbegin(), d.components.rend(), detail::lifecycle_stage::shutdown);
+  for (auto& r : d.components) {
+    caf::anon_send_exit(r.actor, caf::exit_reason::user_shutdown);
+    r.actor = nullptr;
+  }
+  d.ctx->routes.clear();
+  d.ctx->closed_hooks.clear();
+}
+
+std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
+  auto& ctx = impl_->ctx;
+  auto core = std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx);
+  auto id = core->id;
+  auto actor = impl_->sys->spawn(detail::session_actor, std::move(core));
+  {
+    std::lock_guard<std::mutex> guard{ctx->sessions_mu};
+    if (impl_->stopped) {
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    } else {
+      ctx->sessions.emplace(id, actor);
+    }
+  }
+  return std::make_unique<actor_inbound>(std::move(actor));
+}
+
+bool runtime::invoke(const std::string& service, std::function<void()> fn) {
+  for (auto& r : impl_->components)
+    if (r.comp->name() == service && r.actor) {
+      caf::anon_send(r.actor, detail::task_msg{std::move(fn)});
+      return true;
+    }
+  return false;
+}
+
+std::size_t runtime::live_sessions() const noexcept {
+  std::lock_guard<std::mutex> guard{impl_->ctx->sessions_mu};
+  return impl_->ctx->sessions.size();
+}
+
+std::vector<std::string> runtime::routes() const {
+  std::vector<std::string> out;
+  for (auto& [route, target] : impl_->ctx->routes)
+    out.push_back(route);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const runtime_options& runtime::options() const noexcept { return impl_->ctx->options; }
+
+caf::actor_system& runtime::system() { return *impl_->sys; }
+
+std::string runtime::default_service_name(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled{
+    abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free};
+  std::string name = status == 0 && demangled ? demangled.get() : mangled;
+  if (auto colon = name.rfind("::"); colon != std::string::npos)
+    name.erase(0, colon + 2); // Go uses the bare type name
+  return name;
+}
+
+} // namespace nanocaf

@@ -1,0 +1,36 @@
+// Protobuf payloads; kept out of the header so user code does not compile protobuf's JSON util.
+#include "nanocaf/serialize.hpp"
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+
+namespace nanocaf::detail {
+
+std::string encode_protobuf(serializer_kind kind, const google::protobuf::Message& msg) {
+  std::string out;
+  if (kind == serializer_kind::protobuf) {
+    msg.SerializeToString(&out);
+    return out;
+  }
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  if (auto st = google::protobuf::util::MessageToJsonString(msg, &out, opts); !st.ok())
+    throw payload_error(st.ToString());
+  return out;
+}
+
+void decode_protobuf(serializer_kind kind, std::string_view in, google::protobuf::Message& msg) {
+  if (kind == serializer_kind::protobuf) {
+    if (!msg.ParseFromArray(in.data(), static_cast<int>(in.size())))
+      throw payload_error("protobuf: cannot parse " + msg.GetTypeName());
+    return;
+  }
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  auto st = google::protobuf::util::JsonStringToMessage(
+    in.empty() ? std::string_view{"{}"} : in, &msg, opts);
+  if (!st.ok())
+    throw payload_error(st.ToString());
+}
+
+} // namespace nanocaf::detail

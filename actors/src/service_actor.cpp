@@ -1,0 +1,91 @@
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "detail/actors.hpp"
+#include "detail/messages.hpp"
+#include "detail/service_host.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::detail {
+
+namespace {
+
+void run_handler(component& comp, dispatch_msg& d) {
+  auto core = d.session; // keep one reference for error replies after the move below
+  session s{std::move(d.session), d.mid};
+  auto& entry = comp.handlers()[d.handler];
+  try {
+    entry.call(s, std::move(d.payload));
+  } catch (const payload_error& e) {
+    log::debug("session ", core->id, ": bad payload for ", comp.name(), ".", entry.name, ": ",
+               e.what());
+    send_error_reply(core, d.mid, reply_code::bad_request,
+                     "bad payload for " + comp.name() + "." + entry.name + ": " + e.what());
+  } catch (const handler_error& e) {
+    send_error_reply(core, d.mid, e.code(), e.what());
+  } catch (const std::exception& e) {
+    log::warn("handler ", comp.name(), ".", entry.name, " failed: ", e.what());
+    send_error_reply(core, d.mid, reply_code::handler_failed, e.what());
+  } catch (...) {
+    log::warn("handler ", comp.name(), ".", entry.name, " threw a non-exception");
+    send_error_reply(core, d.mid, reply_code::handler_failed, "handler failed");
+  }
+}
+
+bool run_lifecycle(component& comp, lifecycle_stage stage) {
+  try {
+    switch (stage) {
+      case lifecycle_stage::init: comp.init(); break;
+      case lifecycle_stage::after_init: comp.after_init(); break;
+      case lifecycle_stage::before_shutdown: comp.before_shutdown(); break;
+      case lifecycle_stage::shutdown: comp.shutdown(); break;
+    }
+    return true;
+  } catch (const std::exception& e) {
+    log::error("component ", comp.name(), ": lifecycle hook threw: ", e.what());
+    return false;
+  }
+}
+
+} // namespace
+
+caf::behavior service_actor(caf::stateful_actor<service_state>* self,
+                            std::shared_ptr<component> comp) {
+  auto& st = self->state;
+  st.comp = std::move(comp);
+  st.handle = caf::actor_cast<caf::actor>(self);
+  st.host = std::make_shared<service_host>(self, st.handle);
+  service_host::attach(*st.comp, st.host);
+  self->attach_functor([self](const caf::error&) {
+    // Break the component -> host -> actor cycle so that the actor can be freed.
+    if (self->state.comp)
+      service_host::detach(*self->state.comp);
+    self->state.host.reset();
+    self->state.handle = nullptr;
+  });
+  return {
+    [=](dispatch_msg& d) {
+      current_actor_scope scope{&self->state.handle};
+      run_handler(*self->state.comp, d);
+    },
+    [=](task_msg& t) {
+      current_actor_scope scope{&self->state.handle};
+      try {
+        t.fn();
+      } catch (const std::exception& e) {
+        log::error("component ", self->state.comp->name(), ": task threw: ", e.what());
+      }
+    },
+    [=](timer_atom, timer_id id) {
+      current_actor_scope scope{&self->state.handle};
+      self->state.host->fire_timer(id);
+    },
+    [=](lifecycle_atom, lifecycle_stage stage) {
+      current_actor_scope scope{&self->state.handle};
+      return run_lifecycle(*self->state.comp, stage);
+    },
+  };
+}
+
+} // namespace nanocaf::detail

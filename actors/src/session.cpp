@@ -1,0 +1,162 @@
+#include "nanocaf/session.hpp"
+
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "detail/messages.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace detail {
+
+namespace {
+thread_local caf::actor* current_actor = nullptr;
+} // namespace
+
+caf::actor* current_component_actor() noexcept { return current_actor; }
+void set_current_component_actor(caf::actor* a) noexcept { current_actor = a; }
+
+errc session_core::send_message(const session& s, codec::message_type type, std::uint64_t mid,
+                                std::string_view route, std::string payload) {
+  if (closed.load(std::memory_order_acquire))
+    return errc::broken_pipe;
+  auto packet = std::make_shared<std::string>();
+  codec::error err;
+  if (auto* hooks = ctx->hooks(); hooks && !hooks->outbound.empty()) {
+    codec::message msg{type, mid, std::string{route}, std::move(payload), false};
+    if (!hooks->outbound.process(s, msg))
+      return errc::dropped;
+    err = codec::encode_data_packet(msg.type, msg.id, msg.route, msg.payload,
+                                    &ctx->options.dictionary, *packet);
+  } else {
+    err = codec::encode_data_packet(type, mid, route, payload, &ctx->options.dictionary, *packet);
+  }
+  if (err != codec::error::none) {
+    log::warn("session ", id, ": cannot encode ", codec::to_string(type), " ", route, ": ",
+              codec::to_string(err));
+    return errc::encode_failed;
+  }
+  out->send(std::move(packet));
+  return errc::ok;
+}
+
+void run_closed_callback(closed_callback cb, const session& s) {
+  auto run = [fn = std::move(cb.fn), s] {
+    try {
+      fn(s);
+    } catch (const std::exception& e) {
+      log::error("session ", s.id(), ": on-closed callback threw: ", e.what());
+    }
+  };
+  if (cb.owner)
+    caf::anon_send(cb.owner, task_msg{std::move(run)});
+  else
+    run();
+}
+
+void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid, int code,
+                      const std::string& text) {
+  if (mid == 0 || !core->ctx->options.error_replies)
+    return;
+  nlohmann::json body{{"code", code}, {"error", text}};
+  session s{core, mid};
+  core->send_message(s, codec::message_type::response, mid, {}, body.dump());
+}
+
+} // namespace detail
+
+std::int64_t session::id() const noexcept { return core_ ? core_->id : 0; }
+
+std::int64_t session::uid() const noexcept {
+  return core_ ? core_->uid.load(std::memory_order_relaxed) : 0;
+}
+
+errc session::bind(std::int64_t uid) const noexcept {
+  if (uid < 1)
+    return errc::illegal_uid;
+  core_->uid.store(uid, std::memory_order_relaxed);
+  return errc::ok;
+}
+
+const std::string& session::remote_address() const noexcept { return core_->out->remote_address(); }
+
+bool session::closed() const noexcept { return core_->closed.load(std::memory_order_acquire); }
+
+serializer_kind session::serializer() const noexcept { return core_->ctx->options.serializer; }
+
+errc session::push_payload(std::string_view route, std::string payload) const {
+  return core_->send_message(*this, codec::message_type::push, 0, route, std::move(payload));
+}
+
+errc session::response_payload(std::uint64_t mid, std::string payload) const {
+  if (mid == 0)
+    return errc::session_on_notify;
+  return core_->send_message(*this, codec::message_type::response, mid, {}, std::move(payload));
+}
+
+void session::kick(std::string_view reason) const {
+  if (core_->closed.load(std::memory_order_acquire))
+    return;
+  auto packet = std::make_shared<std::string>();
+  codec::encode_packet(codec::packet_type::kick, nlohmann::json{{"reason", reason}}.dump(),
+                       *packet);
+  core_->out->kick(std::move(packet));
+}
+
+void session::close() const { core_->out->close(); }
+
+void session::set(const std::string& key, std::any value) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->data[key] = std::move(value);
+}
+
+void session::remove(const std::string& key) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->data.erase(key);
+}
+
+bool session::has(const std::string& key) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  return core_->data.count(key) != 0;
+}
+
+std::any session::value(const std::string& key) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  auto i = core_->data.find(key);
+  return i == core_->data.end() ? std::any{} : i->second;
+}
+
+session::data_map session::state() const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  return core_->data;
+}
+
+void session::restore(data_map data) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->data = std::move(data);
+}
+
+void session::clear() const {
+  core_->uid.store(0, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->data.clear();
+}
+
+void session::on_closed(std::function<void(const session&)> fn) const {
+  caf::actor owner;
+  if (auto* current = detail::current_component_actor())
+    owner = *current;
+  detail::closed_callback cb{std::move(owner), std::move(fn)};
+  {
+    std::lock_guard<std::mutex> guard{core_->mu};
+    if (!core_->callbacks_fired) {
+      core_->callbacks.push_back(std::move(cb));
+      return;
+    }
+  }
+  detail::run_closed_callback(std::move(cb), *this); // registered after the close: run now
+}
+
+} // namespace nanocaf

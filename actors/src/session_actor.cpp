@@ -1,0 +1,171 @@
+// The session actor: the connection state machine of spec 1.7 and 1.8, and the dispatch of
+// decoded requests and notifies to the service actors (spec 2.5).
+#include <chrono>
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "detail/actors.hpp"
+#include "detail/messages.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::detail {
+
+using clock = std::chrono::steady_clock;
+
+using phase = session_phase;
+
+namespace {
+
+using self_ptr = caf::stateful_actor<session_state>*;
+
+// Closes the connection; the gateway then reports conn_closed, which ends the actor.
+void close_session(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (st.at == phase::closing)
+    return;
+  st.at = phase::closing;
+  log::info("session ", st.core->id, " (", st.core->out->remote_address(), "): closing: ", why);
+  st.core->out->close();
+}
+
+void on_handshake(self_ptr self, const codec::packet& p) {
+  auto& st = self->state;
+  auto& ctx = *st.core->ctx;
+  if (ctx.options.validator) {
+    std::optional<std::string> refusal;
+    try {
+      refusal = ctx.options.validator(session{st.core}, p.body);
+    } catch (const std::exception& e) {
+      refusal = std::string{"validator threw: "} + e.what();
+    }
+    if (refusal) {
+      close_session(self, "handshake refused: " + *refusal);
+      return;
+    }
+  }
+  st.core->out->send(ctx.handshake_response);
+  st.at = phase::handshake;
+}
+
+void on_data(self_ptr self, const codec::packet& p) {
+  auto& st = self->state;
+  auto& ctx = *st.core->ctx;
+  if (st.at != phase::working) {
+    close_session(self, "data before handshake ack");
+    return;
+  }
+  codec::message msg;
+  if (auto err = codec::decode_message(p.body, &ctx.options.dictionary, msg);
+      err != codec::error::none) {
+    close_session(self, std::string{"bad message: "} + codec::to_string(err));
+    return;
+  }
+  if (msg.type != codec::message_type::request && msg.type != codec::message_type::notify) {
+    log::debug("session ", st.core->id, ": dropped a ", codec::to_string(msg.type),
+               " sent by the client");
+    return;
+  }
+  std::uint64_t mid = msg.type == codec::message_type::request ? msg.id : 0;
+  if (auto* hooks = ctx.hooks(); hooks && !hooks->inbound.empty()) {
+    if (!hooks->inbound.process(session{st.core, mid}, msg))
+      return;
+  }
+  auto target = ctx.routes.find(msg.route);
+  if (target == ctx.routes.end()) {
+    log::debug("session ", st.core->id, ": route not found: ", msg.route);
+    send_error_reply(st.core, mid, reply_code::route_not_found, "route not found: " + msg.route);
+    return;
+  }
+  self->send(target->second.service,
+             dispatch_msg{st.core, target->second.handler, mid, std::move(msg.payload)});
+}
+
+void on_packet(self_ptr self, const codec::packet& p) {
+  auto& st = self->state;
+  switch (p.type) {
+    case codec::packet_type::handshake:
+      on_handshake(self, p);
+      break;
+    case codec::packet_type::handshake_ack:
+      if (st.at == phase::start)
+        close_session(self, "handshake ack before handshake");
+      else if (st.at == phase::handshake)
+        st.at = phase::working;
+      break;
+    case codec::packet_type::data:
+      on_data(self, p);
+      break;
+    case codec::packet_type::heartbeat:
+    case codec::packet_type::kick:
+      break; // activity only
+  }
+}
+
+// The connection is gone: run the on-closed callbacks, leave the registry, quit.
+void finish(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  auto& core = *st.core;
+  core.closed.store(true, std::memory_order_release);
+  log::debug("session ", core.id, " closed: ", reason);
+  std::vector<closed_callback> callbacks;
+  {
+    std::lock_guard<std::mutex> guard{core.mu};
+    core.callbacks_fired = true;
+    callbacks.swap(core.callbacks);
+  }
+  session s{st.core};
+  for (auto& hook : core.ctx->closed_hooks)
+    run_closed_callback({hook.owner, hook.fn}, s);
+  for (auto& cb : callbacks)
+    run_closed_callback(std::move(cb), s);
+  {
+    std::lock_guard<std::mutex> guard{core.ctx->sessions_mu};
+    core.ctx->sessions.erase(core.id);
+  }
+  self->quit();
+}
+
+} // namespace
+
+caf::behavior session_actor(caf::stateful_actor<session_state>* self,
+                            std::shared_ptr<session_core> core) {
+  auto& st = self->state;
+  st.core = std::move(core);
+  auto& opts = st.core->ctx->options;
+  self->delayed_send(self, opts.heartbeat, heartbeat_atom::value);
+  self->delayed_send(self, opts.handshake_timeout, hs_timeout_atom::value);
+  return {
+    [=](packet_batch& packets) {
+      auto& st = self->state;
+      st.last_activity = clock::now();
+      for (auto& p : packets) {
+        if (st.at == phase::closing)
+          break;
+        on_packet(self, p);
+      }
+    },
+    [=](heartbeat_atom) {
+      auto& st = self->state;
+      if (st.at == phase::closing)
+        return;
+      auto h = st.core->ctx->options.heartbeat;
+      if (clock::now() - st.last_activity > 2 * h) {
+        close_session(self, "heartbeat timeout");
+        return;
+      }
+      st.core->out->send(st.core->ctx->heartbeat_packet);
+      self->delayed_send(self, h, heartbeat_atom::value);
+    },
+    [=](hs_timeout_atom) {
+      if (self->state.at == phase::start)
+        close_session(self, "no handshake within the handshake timeout");
+    },
+    [=](conn_failed_atom, const std::string& why) { close_session(self, why); },
+    [=](conn_closed_atom, const std::string& reason) { finish(self, reason); },
+  };
+}
+
+} // namespace nanocaf::detail
