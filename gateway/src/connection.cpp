@@ -1,0 +1,172 @@
+#include "detail/connection.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::detail {
+
+connection::connection(strand ex, std::string remote, limits lim, connection_registry* registry)
+  : ex_(std::move(ex)),
+    remote_(std::move(remote)),
+    limits_(lim),
+    registry_(registry),
+    decoder_(lim.max_packet_body) {}
+
+connection::~connection() = default;
+
+void connection::start(runtime& rt) {
+  inbound_ = rt.open_session(shared_from_this());
+  boost::asio::post(ex_, [self = shared_from_this()] { self->start_reading(); });
+}
+
+void connection::send(shared_bytes packet) {
+  bool post_flush = false;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    if (closed_ || close_after_flush_)
+      return;
+    queued_bytes_ += packet->size();
+    if (queued_bytes_ > limits_.write_queue) {
+      closed_ = true;
+      pending_.clear();
+      boost::asio::post(ex_, [self = shared_from_this()] {
+        self->finish("write queue over its bound: the peer does not read");
+      });
+      return;
+    }
+    pending_.push_back(std::move(packet));
+    if (!write_in_flight_ && !flush_posted_)
+      post_flush = flush_posted_ = true;
+  }
+  if (post_flush)
+    boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });
+}
+
+void connection::kick(shared_bytes kick_packet) {
+  bool post_flush = false;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    if (closed_ || close_after_flush_)
+      return;
+    // The kick may exceed the bound: it is the last packet this connection gets.
+    queued_bytes_ += kick_packet->size();
+    pending_.push_back(std::move(kick_packet));
+    close_after_flush_ = true;
+    if (!write_in_flight_ && !flush_posted_)
+      post_flush = flush_posted_ = true;
+  }
+  if (post_flush)
+    boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });
+}
+
+void connection::close() {
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    closed_ = true;
+    pending_.clear();
+  }
+  boost::asio::post(ex_, [self = shared_from_this()] { self->finish("closed by the server"); });
+}
+
+void connection::flush() {
+  bool kicked_and_drained = false;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    flush_posted_ = false;
+    if (finished_ || write_in_flight_)
+      return;
+    if (pending_.empty()) {
+      kicked_and_drained = close_after_flush_;
+    } else {
+      writing_.swap(pending_);
+      write_in_flight_ = true;
+    }
+  }
+  if (kicked_and_drained) {
+    finish("kicked", true);
+    return;
+  }
+  if (write_in_flight_)
+    write_batch(writing_);
+}
+
+void connection::on_written(const boost::system::error_code& ec) {
+  std::size_t written = 0;
+  for (auto& p : writing_)
+    written += p->size();
+  writing_.clear();
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    write_in_flight_ = false;
+    queued_bytes_ -= std::min(written, queued_bytes_);
+  }
+  if (ec) {
+    finish("write failed: " + ec.message());
+    return;
+  }
+  flush();
+}
+
+bool connection::on_bytes(std::string_view bytes) {
+  if (finished_ || !inbound_)
+    return false;
+  std::vector<codec::packet> packets;
+  auto err = decoder_.feed(bytes, packets);
+  if (!packets.empty())
+    inbound_->deliver(std::move(packets));
+  if (err != codec::error::none) {
+    // The packets before the error are still handled; then the session closes us.
+    inbound_->failed(std::string{"bad packet: "} + codec::to_string(err));
+    return false;
+  }
+  return true;
+}
+
+void connection::finish(const std::string& reason, bool graceful) {
+  if (finished_)
+    return;
+  finished_ = true;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    closed_ = true;
+    pending_.clear();
+  }
+  shutdown_transport(graceful);
+  if (inbound_) {
+    inbound_->closed(reason);
+    inbound_.reset(); // drop the session actor handle: nothing is delivered after this
+  }
+  if (registry_)
+    registry_->remove(this);
+}
+
+bool connection_registry::add(const std::shared_ptr<connection>& c, std::size_t max) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (max != 0 && items_.size() >= max)
+    return false;
+  items_.emplace(c.get(), c);
+  return true;
+}
+
+void connection_registry::remove(connection* c) {
+  std::lock_guard<std::mutex> guard{mu_};
+  items_.erase(c);
+}
+
+std::vector<std::shared_ptr<connection>> connection_registry::snapshot() const {
+  std::lock_guard<std::mutex> guard{mu_};
+  std::vector<std::shared_ptr<connection>> out;
+  out.reserve(items_.size());
+  for (auto& [key, weak] : items_)
+    if (auto c = weak.lock())
+      out.push_back(std::move(c));
+  return out;
+}
+
+std::size_t connection_registry::size() const {
+  std::lock_guard<std::mutex> guard{mu_};
+  return items_.size();
+}
+
+} // namespace nanocaf::detail

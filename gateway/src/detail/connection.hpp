@@ -1,0 +1,96 @@
+// What TCP and WebSocket connections share: the session outlet with a bounded write queue that
+// coalesces whatever is queued into one write, and a once-only close.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "nanocaf/codec/packet.hpp"
+#include "nanocaf/outlet.hpp"
+#include "nanocaf/runtime.hpp"
+
+namespace nanocaf::detail {
+
+using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+class connection_registry;
+
+class connection : public outlet, public std::enable_shared_from_this<connection> {
+public:
+  struct limits {
+    std::size_t write_queue = 4u << 20;
+    std::size_t max_packet_body = codec::default_max_packet_body;
+  };
+
+  connection(strand ex, std::string remote, limits lim, connection_registry* registry);
+  ~connection() override;
+
+  /// Opens the session and starts reading. Called once, right after construction.
+  void start(runtime& rt);
+
+  void send(shared_bytes packet) override;
+  void kick(shared_bytes kick_packet) override;
+  void close() override;
+  const std::string& remote_address() const override { return remote_; }
+
+protected:
+  /// Transport hooks, all called on the strand.
+  virtual void start_reading() = 0;
+  /// Writes `batch` in order, then calls on_written.
+  virtual void write_batch(const std::vector<shared_bytes>& batch) = 0;
+  /// Closes the socket; `graceful` after a kick (WebSocket sends a close frame).
+  virtual void shutdown_transport(bool graceful) = 0;
+
+  /// Feeds bytes read from the peer to the decoder and the packets to the session.
+  /// false when the stream is broken (the session has been told and will close).
+  bool on_bytes(std::string_view bytes);
+  void on_written(const boost::system::error_code& ec);
+  /// Ends the connection once: closes the transport and tells the session why.
+  void finish(const std::string& reason, bool graceful = false);
+  bool finished() const noexcept { return finished_; }
+
+  strand ex_;
+
+private:
+  void flush(); // on the strand
+
+  const std::string remote_;
+  const limits limits_;
+  connection_registry* registry_;
+  codec::stream_decoder decoder_;
+  std::unique_ptr<inbound> inbound_;
+  bool finished_ = false; // strand only
+
+  std::mutex mu_; // guards the queue: send() is called from any actor's thread
+  std::vector<shared_bytes> pending_;
+  std::vector<shared_bytes> writing_;
+  std::size_t queued_bytes_ = 0;
+  bool write_in_flight_ = false;
+  bool flush_posted_ = false;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+};
+
+/// Live connections of a gateway, so that stop() can kick them all.
+class connection_registry {
+public:
+  /// false when the limit is reached (the connection must then be closed at once).
+  bool add(const std::shared_ptr<connection>& c, std::size_t max);
+  void remove(connection* c);
+  std::vector<std::shared_ptr<connection>> snapshot() const;
+  std::size_t size() const;
+
+private:
+  mutable std::mutex mu_;
+  std::unordered_map<connection*, std::weak_ptr<connection>> items_;
+};
+
+} // namespace nanocaf::detail

@@ -1,0 +1,33 @@
+// A raw TCP client connection (spec 1.1). Waits for readability instead of keeping a read
+// buffer, so an idle connection holds none; reads go into one buffer per Asio thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "detail/connection.hpp"
+
+namespace nanocaf::detail {
+
+class tcp_connection final : public connection {
+public:
+  tcp_connection(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
+                 limits lim, connection_registry* registry);
+
+protected:
+  void start_reading() override;
+  void write_batch(const std::vector<shared_bytes>& batch) override;
+  void shutdown_transport(bool graceful) override;
+
+private:
+  void on_readable(const boost::system::error_code& ec);
+  // After a kick: send FIN, drain what the peer still sends, close on its FIN or a deadline.
+  // Closing with unread input would send RST and could destroy the kick in flight.
+  void linger();
+
+  boost::asio::steady_timer linger_timer_;
+  boost::asio::ip::tcp::socket socket_;
+  std::vector<boost::asio::const_buffer> gather_; // reused for every write
+};
+
+} // namespace nanocaf::detail

@@ -1,0 +1,205 @@
+#include "nanocaf/gateway/gateway.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "detail/gateway_context.hpp"
+#include "detail/tcp_connection.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos)
+    throw std::invalid_argument("address '" + address + "' is not host:port");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty())
+    host = "0.0.0.0";
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(address.substr(colon + 1), &used);
+    if (used != address.size() - colon - 1 || port > 65535)
+      throw std::invalid_argument("bad port");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("address '" + address + "' has no valid port");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+namespace detail {
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":"
+         + std::to_string(ep.port());
+}
+
+void gateway_context::open(const std::shared_ptr<connection>& c) {
+  if (!registry.add(c, options.max_connections)) {
+    log::warn("refused client ", c->remote_address(), ": connection limit reached");
+    c->close();
+    return;
+  }
+  c->start(rt);
+}
+
+namespace {
+
+// Accepts sockets on one address and hands each to `on_accept` with its own strand.
+class listener : public std::enable_shared_from_this<listener> {
+public:
+  using handler = std::function<void(tcp::socket, strand)>;
+
+  listener(asio::io_context& ioc, const std::string& address, handler on_accept)
+    : ioc_(ioc), acceptor_(ioc), on_accept_(std::move(on_accept)) {
+    auto [host, port] = split_host_port(address);
+    tcp::endpoint ep{asio::ip::make_address(host), port};
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acceptor_.bind(ep, ec);
+    if (ec)
+      throw std::runtime_error("cannot listen on " + address + ": " + ec.message());
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+
+  void run() { accept(); }
+  void close() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+  void accept() {
+    auto ex = asio::make_strand(ioc_);
+    acceptor_.async_accept(ex, [self = shared_from_this(), ex](const boost::system::error_code& ec,
+                                                               tcp::socket socket) mutable {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
+        return;
+      if (ec) {
+        // Out of descriptors and the like: keep accepting, the next one may work.
+        log::warn("accept failed: ", ec.message());
+      } else {
+        self->on_accept_(tcp::socket{std::move(socket)}, ex);
+      }
+      self->accept();
+    });
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  handler on_accept_;
+};
+
+} // namespace
+} // namespace detail
+
+struct gateway::impl {
+  impl(runtime& rt, gateway_options opts) : ctx(rt, std::move(opts)) {}
+
+  detail::gateway_context ctx;
+  std::shared_ptr<detail::listener> tcp_listener;
+  std::shared_ptr<detail::listener> ws_listener;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  bool started = false;
+  bool stopped = false;
+};
+
+gateway::gateway(runtime& rt, gateway_options options)
+  : impl_(std::make_unique<impl>(rt, std::move(options))) {}
+
+gateway::~gateway() { stop(); }
+
+void gateway::start() {
+  auto& d = *impl_;
+  if (d.started)
+    return;
+  auto& ctx = d.ctx;
+  if (!ctx.options.tcp_address.empty()) {
+    d.tcp_listener = std::make_shared<detail::listener>(
+      ctx.ioc, ctx.options.tcp_address, [&ctx](tcp::socket socket, detail::strand ex) {
+        boost::system::error_code ec;
+        auto remote = socket.remote_endpoint(ec);
+        auto conn = std::make_shared<detail::tcp_connection>(
+          std::move(socket), std::move(ex), ec ? std::string{"?"} : detail::endpoint_text(remote),
+          ctx.limits, &ctx.registry);
+        ctx.open(conn);
+      });
+    d.tcp_listener->run();
+    log::info("tcp clients on ", ctx.options.tcp_address, " (port ", d.tcp_listener->port(), ")");
+  }
+  if (!ctx.options.ws_address.empty()) {
+    d.ws_listener = std::make_shared<detail::listener>(
+      ctx.ioc, ctx.options.ws_address, [&ctx](tcp::socket socket, detail::strand ex) {
+        detail::serve_http(std::move(socket), std::move(ex), ctx);
+      });
+    d.ws_listener->run();
+    log::info("websocket clients on ", ctx.options.ws_address, ctx.options.ws_path, " (port ",
+              d.ws_listener->port(), ")");
+  }
+  d.started = true;
+  d.work.emplace(ctx.ioc.get_executor());
+  auto n = std::max<std::size_t>(1, ctx.options.io_threads);
+  for (std::size_t i = 0; i < n; ++i)
+    d.threads.emplace_back([&ctx] {
+      for (;;) {
+        try {
+          ctx.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // A handler must never take the process down; log and keep serving.
+          log::error("io thread: ", e.what());
+        }
+      }
+    });
+}
+
+void gateway::stop(const std::string& reason) {
+  auto& d = *impl_;
+  if (!d.started || d.stopped)
+    return;
+  d.stopped = true;
+  if (d.tcp_listener)
+    d.tcp_listener->close();
+  if (d.ws_listener)
+    d.ws_listener->close();
+  auto kick = std::make_shared<std::string>();
+  codec::encode_packet(codec::packet_type::kick, "{\"reason\":\"" + reason + "\"}", *kick);
+  for (auto& c : d.ctx.registry.snapshot())
+    c->kick(kick);
+  // Give the kicks a moment to reach the clients, then stop the Asio threads.
+  for (int i = 0; i < 100 && d.ctx.registry.size() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  d.work.reset();
+  d.ctx.ioc.stop();
+  for (auto& t : d.threads)
+    t.join();
+  d.threads.clear();
+}
+
+std::uint16_t gateway::tcp_port() const noexcept {
+  return impl_->tcp_listener ? impl_->tcp_listener->port() : 0;
+}
+
+std::uint16_t gateway::ws_port() const noexcept {
+  return impl_->ws_listener ? impl_->ws_listener->port() : 0;
+}
+
+std::size_t gateway::connections() const noexcept { return impl_->ctx.registry.size(); }
+
+} // namespace nanocaf

@@ -1,0 +1,176 @@
+// HTTP on the WebSocket port: the upgrade to a client connection, static files, and 404s.
+// nano serves its demo page next to the socket the same way (spec 1.1).
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "detail/ws_connection.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+std::string_view mime_type(std::string_view path) {
+  auto dot = path.rfind('.');
+  auto ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot);
+  if (ext == ".html" || ext == ".htm") return "text/html; charset=utf-8";
+  if (ext == ".js") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".png") return "image/png";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".ico") return "image/x-icon";
+  return "text/plain; charset=utf-8";
+}
+
+std::string_view path_of(beast::string_view target) {
+  std::string_view t{target.data(), target.size()};
+  return t.substr(0, t.find_first_of("?#"));
+}
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx)
+    : stream_(std::move(socket)), ex_(std::move(ex)), ctx_(ctx) {}
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(16 * 1024);
+    stream_.expires_after(ctx_.options.http_timeout); // slowloris: the request comes in time
+    http::async_read(stream_, buffer_, *parser_,
+                     boost::asio::bind_executor(
+                       ex_, [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                         self->on_request(ec);
+                       }));
+  }
+
+private:
+  void on_request(const beast::error_code& ec) {
+    if (ec) {
+      if (ec != http::error::end_of_stream)
+        log::debug("http: ", ec.message());
+      stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored_);
+      return;
+    }
+    auto req = parser_->release();
+    if (beast::websocket::is_upgrade(req)) {
+      upgrade(std::move(req));
+      return;
+    }
+    respond(req);
+  }
+
+  void upgrade(http::request<http::string_body> req) {
+    auto path = path_of(req.target());
+    if (path != ctx_.options.ws_path) {
+      send_status(req, http::status::not_found, "no websocket endpoint here\n");
+      return;
+    }
+    auto origin = req[http::field::origin];
+    if (ctx_.options.check_origin
+        && !ctx_.options.check_origin(std::string_view{origin.data(), origin.size()})) {
+      log::info("websocket upgrade refused: origin '", origin, "' not allowed");
+      send_status(req, http::status::forbidden, "origin not allowed\n");
+      return;
+    }
+    stream_.expires_never();
+    open_websocket(std::move(stream_), std::move(req), ex_, ctx_);
+  }
+
+  void respond(const http::request<http::string_body>& req) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      send_status(req, http::status::method_not_allowed, "method not allowed\n");
+      return;
+    }
+    auto path = path_of(req.target());
+    auto& prefix = ctx_.options.static_prefix;
+    if (ctx_.options.static_dir.empty()) {
+      send_status(req, http::status::not_found, "not found\n");
+      return;
+    }
+    if (path == "/" || std::string{path} + "/" == prefix) {
+      auto res = make_response(req, http::status::found, "");
+      res.set(http::field::location, prefix);
+      send(std::move(res));
+      return;
+    }
+    if (path.substr(0, prefix.size()) != prefix || path.find("..") != std::string_view::npos) {
+      send_status(req, http::status::not_found, "not found\n");
+      return;
+    }
+    std::string file = ctx_.options.static_dir + "/" + std::string{path.substr(prefix.size())};
+    if (file.back() == '/')
+      file += "index.html";
+    std::ifstream in{file, std::ios::binary};
+    if (!in) {
+      send_status(req, http::status::not_found, "not found\n");
+      return;
+    }
+    std::ostringstream body;
+    body << in.rdbuf();
+    auto res = make_response(req, http::status::ok, body.str());
+    res.set(http::field::content_type, std::string{mime_type(file)});
+    res.set(http::field::cache_control, "no-cache");
+    if (req.method() == http::verb::head)
+      res.body().clear();
+    send(std::move(res));
+  }
+
+  http::response<http::string_body> make_response(const http::request<http::string_body>& req,
+                                                  http::status status, std::string body) {
+    http::response<http::string_body> res{status, req.version()};
+    res.set(http::field::server, "nanocaf");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+
+  void send_status(const http::request<http::string_body>& req, http::status status,
+                   const char* text) {
+    auto res = make_response(req, status, text);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    send(std::move(res));
+  }
+
+  void send(http::response<http::string_body> res) {
+    auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
+    stream_.expires_after(ctx_.options.http_timeout);
+    http::async_write(stream_, *shared,
+                      boost::asio::bind_executor(
+                        ex_, [self = shared_from_this(), shared](const beast::error_code& ec,
+                                                                 std::size_t) {
+                          if (ec || !shared->keep_alive()) {
+                            self->stream_.socket().shutdown(
+                              boost::asio::ip::tcp::socket::shutdown_send, self->ignored_);
+                            return;
+                          }
+                          self->read_request();
+                        }));
+  }
+
+  beast::tcp_stream stream_;
+  strand ex_;
+  gateway_context& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  beast::error_code ignored_;
+};
+
+} // namespace
+
+void serve_http(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx) {
+  std::make_shared<http_session>(std::move(socket), std::move(ex), ctx)->read_request();
+}
+
+} // namespace nanocaf::detail

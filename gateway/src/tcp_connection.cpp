@@ -1,0 +1,113 @@
+#include "detail/tcp_connection.hpp"
+
+#include <array>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/write.hpp>
+
+namespace nanocaf::detail {
+
+namespace {
+// One read buffer per Asio thread: a read is finished before the next handler runs.
+constexpr std::size_t read_chunk = 64 * 1024;
+thread_local std::array<char, read_chunk> read_buffer;
+} // namespace
+
+tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, strand ex,
+                               std::string remote, limits lim, connection_registry* registry)
+  : connection(std::move(ex), std::move(remote), lim, registry),
+    linger_timer_(ex_),
+    socket_(std::move(socket)) {
+  boost::system::error_code ignored;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  socket_.non_blocking(true, ignored);
+}
+
+void tcp_connection::start_reading() {
+  if (finished())
+    return;
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                     boost::asio::bind_executor(
+                       ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+                              const boost::system::error_code& ec) { self->on_readable(ec); }));
+}
+
+void tcp_connection::on_readable(const boost::system::error_code& ec) {
+  if (finished())
+    return;
+  if (ec) {
+    finish("read failed: " + ec.message());
+    return;
+  }
+  for (;;) {
+    boost::system::error_code rec;
+    auto n = socket_.read_some(boost::asio::buffer(read_buffer), rec);
+    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
+      break;
+    if (rec) {
+      finish(rec == boost::asio::error::eof ? std::string{"peer closed"}
+                                             : "read failed: " + rec.message());
+      return;
+    }
+    if (!on_bytes(std::string_view{read_buffer.data(), n}))
+      return; // stream broken: the session closes us
+    if (n < read_buffer.size())
+      break; // drained
+  }
+  start_reading();
+}
+
+void tcp_connection::write_batch(const std::vector<shared_bytes>& batch) {
+  gather_.clear();
+  for (auto& p : batch)
+    gather_.emplace_back(p->data(), p->size());
+  // One write (writev) for everything queued since the last one.
+  boost::asio::async_write(
+    socket_, gather_,
+    boost::asio::bind_executor(
+      ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+             const boost::system::error_code& ec, std::size_t) { self->on_written(ec); }));
+}
+
+void tcp_connection::shutdown_transport(bool graceful) {
+  boost::system::error_code ignored;
+  if (!graceful) {
+    socket_.close(ignored);
+    return;
+  }
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  linger_timer_.expires_after(std::chrono::seconds(2));
+  linger_timer_.async_wait(boost::asio::bind_executor(
+    ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+           const boost::system::error_code&) {
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    }));
+  linger();
+}
+
+void tcp_connection::linger() {
+  socket_.async_wait(
+    boost::asio::ip::tcp::socket::wait_read,
+    boost::asio::bind_executor(
+      ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+             const boost::system::error_code& ec) {
+        if (ec)
+          return; // closed by the deadline
+        boost::system::error_code rec;
+        for (;;) {
+          self->socket_.read_some(boost::asio::buffer(read_buffer), rec);
+          if (rec)
+            break;
+        }
+        if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+          self->linger();
+          return;
+        }
+        self->linger_timer_.cancel(); // the peer's FIN (or an error): done
+        boost::system::error_code ignored;
+        self->socket_.close(ignored);
+      }));
+}
+
+} // namespace nanocaf::detail
