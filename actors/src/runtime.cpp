@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -67,6 +68,8 @@ struct runtime::impl {
   void lifecycle(It first, It last, detail::lifecycle_stage stage) {
     caf::scoped_actor self{*sys};
     for (auto i = first; i != last; ++i) {
+      if (!i->actor)
+        continue;
       self->request(i->actor, caf::infinite, detail::lifecycle_atom::value, stage)
         .receive([](bool) {},
                  [&](caf::error& e) {
@@ -108,24 +111,24 @@ void runtime::start() {
   d.started = true;
   auto& ctx = *d.ctx;
   ctx.node_id = static_cast<std::uint16_t>(ctx.options.node_id.value_or(getpid() % 1024) % 1024);
-  // Handlers first, so that a bad registration fails before anything runs.
+  // Handlers first, so that a bad registration fails before any actor runs.
+  std::set<std::string> names;
   for (std::size_t i = 0; i < d.components.size(); ++i) {
     auto& comp = *d.components[i].comp;
     auto& opts = d.options[i];
     comp.set_name(opts.name.empty() ? std::string{"component"} : opts.name);
     comp.setup();
+    if (opts.name_func)
+      comp.rename_handlers(opts.name_func);
     if (comp.handlers().empty())
       throw std::invalid_argument("component '" + comp.name() + "' has no handlers");
-    for (auto& r : d.components)
-      if (&r != &d.components[i] && r.comp->name() == comp.name() && r.actor)
-        throw std::invalid_argument("handler: service already defined: " + comp.name());
-    d.components[i].actor = d.sys->spawn(detail::service_actor, d.components[i].comp);
-    for (std::uint32_t h = 0; h < comp.handlers().size(); ++h) {
-      auto handler_name = comp.handlers()[h].name;
-      if (opts.name_func)
-        handler_name = opts.name_func(handler_name);
-      ctx.routes[comp.name() + "." + handler_name] = {d.components[i].actor, h};
-    }
+    if (!names.insert(comp.name()).second)
+      throw std::invalid_argument("handler: service already defined: " + comp.name());
+  }
+  for (auto& r : d.components) {
+    r.actor = d.sys->spawn(detail::service_actor, r.comp);
+    for (std::uint32_t h = 0; h < r.comp->handlers().size(); ++h)
+      ctx.routes[r.comp->name() + "." + r.comp->handlers()[h].name] = {r.actor, h};
   }
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto hs = std::make_shared<std::string>();

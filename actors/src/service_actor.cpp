@@ -50,6 +50,13 @@ bool run_lifecycle(component& comp, lifecycle_stage stage) {
 
 } // namespace
 
+service_state::~service_state() {
+  // CAF destroys the state when the actor exits: break the component -> host -> actor cycle
+  // here (an attached functor would run after the state is gone).
+  if (comp)
+    service_host::detach(*comp);
+}
+
 caf::behavior service_actor(caf::stateful_actor<service_state>* self,
                             std::shared_ptr<component> comp) {
   auto& st = self->state;
@@ -57,13 +64,6 @@ caf::behavior service_actor(caf::stateful_actor<service_state>* self,
   st.handle = caf::actor_cast<caf::actor>(self);
   st.host = std::make_shared<service_host>(self, st.handle);
   service_host::attach(*st.comp, st.host);
-  self->attach_functor([self](const caf::error&) {
-    // Break the component -> host -> actor cycle so that the actor can be freed.
-    if (self->state.comp)
-      service_host::detach(*self->state.comp);
-    self->state.host.reset();
-    self->state.handle = nullptr;
-  });
   return {
     [=](dispatch_msg& d) {
       current_actor_scope scope{&self->state.handle};

@@ -98,6 +98,11 @@ public:
     return closed_hooks_;
   }
   void set_name(std::string name) { name_ = std::move(name); }
+  /// Applies a handler-name function (nano's WithNameFunc) to every handler name.
+  void rename_handlers(const std::function<std::string(const std::string&)>& fn) {
+    for (auto& h : handlers_)
+      h.name = fn(h.name);
+  }
 
 protected:
   /// Registers a handler: a lambda or a member function `R(session&, const Arg&)`. Arg is

@@ -63,6 +63,8 @@ public:
 class runtime {
 public:
   explicit runtime(runtime_options options = {});
+  /// Destroy a runtime on the thread that created it: CAF 0.17's actor system keeps a
+  /// thread-local reference on its creating thread and waits for it when it is destroyed.
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;

@@ -18,6 +18,11 @@ struct session_core;
 class service_host;
 
 struct service_state {
+  service_state() = default;
+  service_state(const service_state&) = delete;
+  service_state& operator=(const service_state&) = delete;
+  ~service_state();
+
   std::shared_ptr<component> comp;
   std::shared_ptr<service_host> host;
   caf::actor handle; // this actor, marked "current" while user code runs

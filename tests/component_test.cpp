@@ -1,0 +1,177 @@
+// Components on their actors: lifecycle order, registration errors, timers, invoke, and the
+// pipeline hooks (over real sockets).
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "support/test_client.hpp"
+#include "support/test_server.hpp"
+
+using namespace nanocaf;
+using namespace nanocaf::test;
+using json = nlohmann::json;
+
+namespace {
+
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds limit = 3s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+struct journal {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  void add(std::string s) {
+    std::lock_guard<std::mutex> g{mu};
+    lines.push_back(std::move(s));
+  }
+};
+
+class recorder : public component {
+public:
+  explicit recorder(std::shared_ptr<journal> j) : j_(std::move(j)) {}
+  void setup() override { handle("noop", [](session&, const bytes&) {}); }
+  void init() override { j_->add(name() + ".init"); }
+  void after_init() override { j_->add(name() + ".after_init"); }
+  void before_shutdown() override { j_->add(name() + ".before_shutdown"); }
+  void shutdown() override { j_->add(name() + ".shutdown"); }
+
+private:
+  std::shared_ptr<journal> j_;
+};
+
+TEST(Lifecycle, InitInOrderShutdownInReverse) {
+  auto j = std::make_shared<journal>();
+  {
+    runtime rt;
+    rt.add(std::make_shared<recorder>(j), with_name("a"));
+    rt.add(std::make_shared<recorder>(j), with_name("b"));
+    rt.start();
+    EXPECT_EQ(rt.routes(), (std::vector<std::string>{"a.noop", "b.noop"}));
+    rt.stop();
+  }
+  EXPECT_EQ(j->lines, (std::vector<std::string>{"a.init", "b.init", "a.after_init",
+                                                "b.after_init", "b.before_shutdown",
+                                                "a.before_shutdown", "b.shutdown", "a.shutdown"}));
+}
+
+struct empty_component : component {
+  void setup() override {}
+};
+
+struct Sample : component {
+  void setup() override { handle("DoThing", [](session&, const bytes&) {}); }
+};
+
+TEST(Registration, ErrorsAndNaming) {
+  {
+    runtime rt;
+    rt.add(std::make_shared<empty_component>(), with_name("empty"));
+    EXPECT_THROW(rt.start(), std::invalid_argument);
+  }
+  {
+    auto j = std::make_shared<journal>();
+    runtime rt;
+    rt.add(std::make_shared<recorder>(j), with_name("x"));
+    rt.add(std::make_shared<recorder>(j), with_name("x"));
+    EXPECT_THROW(rt.start(), std::invalid_argument);
+  }
+  {
+    runtime rt;
+    rt.add<Sample>({}); // default service name: the type name, as in nano
+    rt.add<Sample>({"lower", to_lower});
+    rt.start();
+    EXPECT_EQ(rt.routes(), (std::vector<std::string>{"Sample.DoThing", "lower.dothing"}));
+  }
+}
+
+class ticker : public component {
+public:
+  std::atomic<int> every_fired{0}, after_fired{0}, count_fired{0}, until_fired{0},
+    cancelled_fired{0}, invoked{0};
+  std::atomic<bool> on_own_actor{true};
+  std::thread::id last_thread;
+
+  void setup() override { handle("noop", [](session&, const bytes&) {}); }
+  void init() override {
+    every(std::chrono::milliseconds(10), [this] { ++every_fired; });
+    after(std::chrono::milliseconds(20), [this] { ++after_fired; });
+    count(std::chrono::milliseconds(5), 3, [this] { ++count_fired; });
+    until(std::chrono::milliseconds(5), [this] { return until_fired >= 4; }, [this] { ++until_fired; });
+    auto id = every(std::chrono::milliseconds(5), [this] { ++cancelled_fired; });
+    cancel(id);
+  }
+};
+
+TEST(Timers, EveryAfterCountUntilCancel) {
+  runtime rt;
+  auto t = rt.add<ticker>(with_name("ticker"));
+  rt.start();
+  ASSERT_TRUE(eventually([&] { return t->every_fired >= 5; }));
+  EXPECT_TRUE(eventually([&] { return t->count_fired == 3 && t->until_fired == 4; }));
+  std::this_thread::sleep_for(60ms); // finished timers stay finished
+  EXPECT_EQ(t->after_fired.load(), 1);
+  EXPECT_EQ(t->count_fired.load(), 3);
+  EXPECT_EQ(t->until_fired.load(), 4);
+  EXPECT_EQ(t->cancelled_fired.load(), 0);
+  std::atomic<std::size_t> active{99};
+  t->invoke([&] { active = t->active_timers(); });
+  EXPECT_TRUE(eventually([&] { return active == 1u; })); // only `every` is left
+  rt.stop();
+}
+
+TEST(Invoke, RunsOnTheComponentActorFromAnyThread) {
+  runtime rt;
+  auto t = rt.add<ticker>(with_name("ticker"));
+  rt.start();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 250; ++k)
+        t->invoke([&] { ++t->invoked; }); // one at a time on the actor: no lost updates
+    });
+  for (auto& th : threads)
+    th.join();
+  EXPECT_TRUE(eventually([&] { return t->invoked == 1000; }));
+  EXPECT_TRUE(rt.invoke("ticker", [&] { ++t->invoked; }));
+  EXPECT_FALSE(rt.invoke("nobody", [] {}));
+  EXPECT_TRUE(eventually([&] { return t->invoked == 1001; }));
+}
+
+TEST(Pipeline, InboundMayDropOutboundMayRewrite) {
+  auto hooks = std::make_shared<pipeline>();
+  hooks->inbound.push_back([](const session&, codec::message& m) { return m.route != "probe.count"; });
+  hooks->inbound.push_front([](const session&, codec::message& m) {
+    if (m.route == "probe.echo")
+      m.payload = "in:" + m.payload;
+    return true;
+  });
+  hooks->outbound.push_back([](const session&, codec::message& m) {
+    if (m.type == codec::message_type::response && m.payload.rfind("in:", 0) == 0)
+      m.payload += ":out";
+    return m.route != "onPush"; // drop every push
+  });
+  server_config cfg;
+  cfg.runtime.hooks = hooks;
+  test_server srv{cfg};
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  c->handshake_and_ack();
+  auto id = c->request("probe.echo", "x");
+  EXPECT_EQ(c->response(id)->payload, "in:x:out");
+  c->notify("probe.count", "");
+  auto pushes = c->request("probe.push", R"({"n":3})");
+  auto m = c->next_message();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->id, pushes); // the three pushes were dropped
+  auto stats = c->request("probe.stats", "");
+  EXPECT_EQ(json::parse(c->response(stats)->payload)["notifies"], 0);
+}
+
+} // namespace

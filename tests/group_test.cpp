@@ -1,0 +1,143 @@
+// Group semantics (spec 4) on sessions whose outlet records what would go to the socket.
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "detail/session_core.hpp"
+#include "nanocaf/group.hpp"
+
+using namespace nanocaf;
+
+namespace {
+
+class recording_outlet : public outlet {
+public:
+  void send(shared_bytes p) override {
+    std::lock_guard<std::mutex> g{mu};
+    sent.push_back(std::move(p));
+  }
+  void kick(shared_bytes p) override { send(std::move(p)); }
+  void close() override {}
+  const std::string& remote_address() const override { return addr; }
+
+  std::mutex mu;
+  std::vector<shared_bytes> sent;
+  std::string addr = "test";
+};
+
+struct fixture {
+  std::shared_ptr<detail::node_context> ctx = std::make_shared<detail::node_context>();
+  std::vector<std::shared_ptr<recording_outlet>> outlets;
+
+  session make(std::int64_t uid = 0) {
+    auto out = std::make_shared<recording_outlet>();
+    outlets.push_back(out);
+    session s{std::make_shared<detail::session_core>(ctx->next_session_id(), out, ctx)};
+    if (uid)
+      s.bind(uid);
+    return s;
+  }
+};
+
+TEST(Group, MembershipErrorsAsNano) {
+  fixture f;
+  group g{"g"};
+  auto a = f.make(10), b = f.make(20), c = f.make();
+  EXPECT_EQ(g.add(a), errc::ok);
+  EXPECT_EQ(g.add(a), errc::session_duplication);
+  EXPECT_EQ(g.add(b), errc::ok);
+  EXPECT_EQ(g.add(c), errc::ok);
+  EXPECT_EQ(g.count(), 3u);
+  EXPECT_TRUE(g.contains(20));
+  EXPECT_FALSE(g.contains(30));
+  EXPECT_EQ(g.member(10)->id(), a.id());
+  EXPECT_FALSE(g.member(99));
+  EXPECT_EQ(g.find_member([](const session& s) { return s.uid() == 0; })->id(), c.id());
+  EXPECT_EQ(g.members(), (std::vector<std::int64_t>{10, 20, 0}));
+  EXPECT_EQ(g.leave(b), errc::ok);
+  EXPECT_EQ(g.leave(b), errc::ok); // absent is fine
+  EXPECT_EQ(g.count(), 2u);
+  EXPECT_EQ(g.leave_all(), errc::ok);
+  EXPECT_EQ(g.count(), 0u);
+  EXPECT_TRUE(g.members().empty());
+  EXPECT_EQ(g.close(), errc::ok);
+  EXPECT_EQ(g.close(), errc::close_closed_group);
+  EXPECT_EQ(g.add(a), errc::closed_group);
+  EXPECT_EQ(g.leave(a), errc::closed_group);
+  EXPECT_EQ(g.broadcast("r", nlohmann::json{}), errc::closed_group);
+  EXPECT_STREQ(to_string(errc::session_duplication), "session has existed in the current group");
+}
+
+TEST(Group, BroadcastEncodesOnceAndSharesTheBuffer) {
+  fixture f;
+  group g{"g"};
+  for (int i = 0; i < 5; ++i)
+    g.add(f.make(i + 1));
+  EXPECT_EQ(g.broadcast("onMessage", nlohmann::json{{"content", "hi"}}), errc::ok);
+  auto first = f.outlets[0]->sent.at(0);
+  for (auto& o : f.outlets) {
+    ASSERT_EQ(o->sent.size(), 1u);
+    EXPECT_EQ(o->sent[0].get(), first.get()); // the very same buffer
+  }
+  codec::stream_decoder d;
+  std::vector<codec::packet> packets;
+  ASSERT_EQ(d.feed(*first, packets), codec::error::none);
+  codec::message m;
+  ASSERT_EQ(codec::decode_message(packets.at(0).body, nullptr, m), codec::error::none);
+  EXPECT_EQ(m.route, "onMessage");
+  EXPECT_EQ(m.payload, R"({"content":"hi"})");
+}
+
+TEST(Group, MulticastFiltersAndSkipsClosedSessions) {
+  fixture f;
+  group g{"g"};
+  auto a = f.make(1), b = f.make(2), c = f.make(3);
+  g.add(a), g.add(b), g.add(c);
+  c.core()->closed = true;
+  EXPECT_EQ(g.multicast("r", nanocaf::bytes{"x"}, [](const session& s) { return s.uid() != 2; }),
+            errc::ok);
+  EXPECT_EQ(f.outlets[0]->sent.size(), 1u);
+  EXPECT_EQ(f.outlets[1]->sent.size(), 0u);
+  EXPECT_EQ(f.outlets[2]->sent.size(), 0u);
+}
+
+TEST(Session, ResponseOnNotifyAndClosedSessions) {
+  fixture f;
+  auto s = f.make();
+  EXPECT_EQ(s.response(nlohmann::json{}), errc::session_on_notify);
+  session req{s.core(), 5};
+  EXPECT_EQ(req.response(nanocaf::bytes{"ok"}), errc::ok);
+  s.core()->closed = true;
+  EXPECT_EQ(req.response(nanocaf::bytes{"late"}), errc::broken_pipe);
+  EXPECT_EQ(s.push("r", nanocaf::bytes{"x"}), errc::broken_pipe);
+  EXPECT_EQ(s.push(std::string(300, 'r'), nanocaf::bytes{"x"}), errc::broken_pipe);
+}
+
+TEST(Session, IdsAreUniquePerNodeAndSafeForJavaScript) {
+  fixture f;
+  f.ctx->node_id = 1023;
+  auto a = f.make(), b = f.make();
+  EXPECT_NE(a.id(), b.id());
+  EXPECT_LT(a.id(), std::int64_t{1} << 53);
+  EXPECT_EQ(a.id() >> 42, 1023);
+  EXPECT_EQ(a.push(std::string(300, 'r'), nanocaf::bytes{"x"}), errc::encode_failed);
+}
+
+TEST(Session, DataClearAndState) {
+  fixture f;
+  auto s = f.make(5);
+  s.set("n", 3);
+  s.set("name", std::string{"x"});
+  EXPECT_EQ(s.get<int>("n"), 3);
+  EXPECT_EQ(s.get<std::int64_t>("n"), 0); // exact type only, as nano's getters
+  EXPECT_EQ(s.state().size(), 2u);
+  s.remove("n");
+  EXPECT_FALSE(s.has("n"));
+  s.clear();
+  EXPECT_EQ(s.uid(), 0);
+  EXPECT_FALSE(s.has("name"));
+  s.restore({{"k", std::string{"v"}}});
+  EXPECT_EQ(s.get<std::string>("k"), "v");
+}
+
+} // namespace

@@ -1,0 +1,120 @@
+// Every malformed input of spec 1.11 and 1.12 over real sockets: only the offending
+// connection closes, and a second, healthy connection keeps getting its replies.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "support/test_client.hpp"
+#include "support/test_server.hpp"
+#include "test_bytes.hpp"
+
+using namespace nanocaf;
+using namespace nanocaf::test;
+
+namespace {
+
+struct bad_input {
+  const char* name;
+  std::string bytes;   // sent after handshake and ack
+  bool before_handshake = false;
+};
+
+std::string data(const std::string& body) {
+  std::string out;
+  codec::encode_packet(codec::packet_type::data, body, out);
+  return out;
+}
+
+std::vector<bad_input> cases() {
+  return {
+    {"PacketTypeZero", unhex("00000000")},
+    {"PacketTypeSeven", unhex("07000000")},
+    {"OversizeHeader", unhex("04010001")},
+    {"HugeHeader", unhex("04ffffff")},
+    {"MessageTooShort", data(unhex("00"))},
+    {"MessageTypeFour", data(unhex("0800"))},
+    {"MessageTypeSeven", data(unhex("0e00"))},
+    {"TruncatedCompressedRoute", data(unhex("0300"))},
+    {"TruncatedCompressedRouteMidStream", data(unhex("0300")) + data(unhex("0200"))},
+    {"UnterminatedVarint", data(unhex("00ffff"))},
+    {"VarintOverflow", data(unhex("00ffffffffffffffffffff7f"))},
+    {"RouteLongerThanBody", data(unhex("02056162"))},
+    {"UnknownDictionaryCode", data(unhex("030099"))},
+    {"DataBeforeHandshake", data(unhex("0200")), true},
+    {"GarbageFirstBytes", "GET / HTTP/1.1\r\n\r\n", true},
+  };
+}
+
+class Malformed : public ::testing::TestWithParam<std::tuple<bad_input, bool>> {};
+
+TEST_P(Malformed, OnlyTheOffendingConnectionCloses) {
+  auto [input, websocket] = GetParam();
+  test_server srv;
+  auto connect = [&] {
+    return websocket ? test_client::connect_ws(srv.ws_port()) : test_client::connect_tcp(srv.tcp_port());
+  };
+  auto healthy = connect();
+  healthy->handshake_and_ack();
+  auto before = healthy->request("probe.echo", "before");
+  auto bad = connect();
+  if (!input.before_handshake)
+    bad->handshake_and_ack();
+  bad->send_raw(input.bytes);
+  EXPECT_TRUE(bad->closed_by_server()) << input.name;
+  auto after = healthy->request("probe.echo", "after");
+  auto r1 = healthy->response(before);
+  auto r2 = healthy->response(after);
+  ASSERT_TRUE(r1 && r2) << input.name;
+  EXPECT_EQ(r1->payload, "before");
+  EXPECT_EQ(r2->payload, "after");
+}
+
+std::string case_name(const ::testing::TestParamInfo<std::tuple<bad_input, bool>>& info) {
+  return std::string{std::get<0>(info.param).name} + (std::get<1>(info.param) ? "Ws" : "Tcp");
+}
+
+INSTANTIATE_TEST_SUITE_P(SpecInputs, Malformed,
+                         ::testing::Combine(::testing::ValuesIn(cases()), ::testing::Bool()),
+                         case_name);
+
+TEST(MalformedExtras, ClientSentResponseAndPushAreDroppedNotFatal) {
+  test_server srv;
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  c->handshake_and_ack();
+  c->send_raw(data(unhex("04057b7d")));                 // a Response from the client
+  c->send_raw(data(unhex("0603612e627b7d")));           // a Push from the client
+  c->send_packet(codec::packet_type::kick, "whatever"); // Kick from a client: ignored
+  auto id = c->request("probe.echo", "fine");
+  EXPECT_EQ(c->response(id)->payload, "fine");
+}
+
+TEST(MalformedExtras, PacketsBeforeTheBadOneAreStillHandled) {
+  // nano handles the packets decoded before the error, then closes (spec 1.3).
+  test_server srv;
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  c->handshake_and_ack();
+  std::string good;
+  codec::encode_data_packet(codec::message_type::notify, 0, "probe.count", "", nullptr, good);
+  c->send_raw(good + unhex("09000000"));
+  EXPECT_TRUE(c->closed_by_server());
+  auto other = test_client::connect_tcp(srv.tcp_port());
+  other->handshake_and_ack();
+  auto id = other->request("probe.stats", "");
+  auto m = other->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(nlohmann::json::parse(m->payload)["notifies"], 1);
+}
+
+TEST(MalformedExtras, PeerVanishingMidPacketFreesTheSession) {
+  test_server srv;
+  {
+    auto c = test_client::connect_tcp(srv.tcp_port());
+    c->handshake_and_ack();
+    c->send_raw(unhex("040000ff") + "partial");
+  }
+  for (int i = 0; i < 300 && srv.rt().live_sessions() != 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(srv.rt().live_sessions(), 0u);
+}
+
+} // namespace

@@ -1,0 +1,385 @@
+// The protocol over real sockets, on TCP and on WebSocket: handshake, ack gating, requests
+// pipelined and matched by id, notify, push, kick, error replies, data and close callbacks.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_client.hpp"
+#include "support/test_server.hpp"
+
+using namespace nanocaf;
+using namespace nanocaf::test;
+using json = nlohmann::json;
+
+namespace {
+
+class Protocol : public ::testing::TestWithParam<test_client::transport> {
+protected:
+  std::unique_ptr<test_client> connect(test_server& srv) {
+    return GetParam() == test_client::transport::tcp ? test_client::connect_tcp(srv.tcp_port())
+                                                     : test_client::connect_ws(srv.ws_port());
+  }
+  std::unique_ptr<test_client> ready(test_server& srv) {
+    auto c = connect(srv);
+    c->handshake_and_ack();
+    return c;
+  }
+  static json body(const std::optional<codec::message>& m) {
+    EXPECT_TRUE(m.has_value());
+    return m ? json::parse(m->payload) : json();
+  }
+};
+
+std::string transport_name(const ::testing::TestParamInfo<test_client::transport>& info) {
+  return info.param == test_client::transport::tcp ? "Tcp" : "WebSocket";
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, Protocol,
+                         ::testing::Values(test_client::transport::tcp,
+                                           test_client::transport::websocket),
+                         transport_name);
+
+TEST_P(Protocol, HandshakeResponseAsNano) {
+  server_config cfg;
+  cfg.runtime.heartbeat = std::chrono::milliseconds(1500);
+  test_server srv{cfg};
+  auto c = connect(srv);
+  auto text = c->handshake_and_ack();
+  auto hs = json::parse(text);
+  EXPECT_EQ(hs["code"], 200);
+  EXPECT_EQ(hs["sys"]["heartbeat"], 1.5);
+  EXPECT_TRUE(hs["sys"]["servertime"].is_number_integer());
+  EXPECT_FALSE(hs["sys"].contains("dict"));
+  EXPECT_EQ(text.rfind(R"({"code":200,"sys":{"heartbeat":1.5,"servertime":)", 0), 0u) << text;
+}
+
+TEST_P(Protocol, HandshakeCarriesDictionaryAndCompressedRoutesWork) {
+  server_config cfg;
+  cfg.runtime.dictionary.add("probe.json", 7);
+  cfg.runtime.dictionary.add("onPush", 9);
+  test_server srv{cfg};
+  auto c = connect(srv);
+  auto hs = json::parse(c->handshake_and_ack());
+  EXPECT_EQ(hs["sys"]["dict"], (json{{"onPush", 9}, {"probe.json", 7}}));
+  // Request with the route compressed to code 7.
+  auto id = c->request("probe.json", R"({"a":1})", &cfg.runtime.dictionary);
+  EXPECT_EQ(body(c->response(id)), (json{{"a", 1}}));
+  // Pushes on a dictionary route come compressed: decoding without the dictionary fails.
+  auto id2 = c->request("probe.push", R"({"n":1})");
+  auto raw = c->next_packet();
+  ASSERT_TRUE(raw);
+  codec::message m;
+  EXPECT_EQ(codec::decode_message(raw->body, nullptr, m), codec::error::route_not_in_dictionary);
+  EXPECT_EQ(codec::decode_message(raw->body, &cfg.runtime.dictionary, m), codec::error::none);
+  EXPECT_EQ(m.route, "onPush");
+  EXPECT_TRUE(m.route_compressed);
+  EXPECT_TRUE(c->response(id2));
+}
+
+TEST_P(Protocol, DataBeforeAckClosesTheConnection) {
+  test_server srv;
+  auto c = connect(srv);
+  c->send_packet(codec::packet_type::handshake, "{}");
+  ASSERT_TRUE(c->next_packet()); // handshake response
+  c->request("probe.json", "{}");
+  EXPECT_TRUE(c->closed_by_server());
+}
+
+TEST_P(Protocol, AckWithoutHandshakeClosesTheConnection) {
+  test_server srv;
+  auto c = connect(srv);
+  c->send_packet(codec::packet_type::handshake_ack);
+  EXPECT_TRUE(c->closed_by_server());
+}
+
+TEST_P(Protocol, EmptyHandshakeLikeNanosGoClient) {
+  test_server srv;
+  auto c = connect(srv);
+  auto hs = json::parse(c->handshake_and_ack(""));
+  EXPECT_EQ(hs["code"], 200);
+  auto id = c->request("probe.echo", "ping");
+  EXPECT_EQ(c->response(id)->payload, "ping");
+}
+
+TEST_P(Protocol, PipelinedRequestsAreAnsweredById) {
+  test_server srv;
+  auto c = ready(srv);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 200; ++i)
+    ids.push_back(c->request("probe.json", json{{"i", i}}.dump()));
+  for (int i = 0; i < 200; ++i) {
+    auto m = c->response(ids[i]);
+    ASSERT_TRUE(m) << "no response for request " << i;
+    EXPECT_EQ(json::parse(m->payload)["i"], i);
+  }
+}
+
+TEST_P(Protocol, TypedArgumentsAndReplies) {
+  test_server srv;
+  auto c = ready(srv);
+  auto id = c->request("probe.typed", R"({"x":1,"y":41})");
+  EXPECT_EQ(body(c->response(id)), (json{{"x", 2}, {"y", 42}}));
+}
+
+TEST_P(Protocol, NotifyRunsTheHandlerWithoutReply) {
+  test_server srv;
+  auto c = ready(srv);
+  for (int i = 0; i < 5; ++i)
+    c->notify("probe.count", "");
+  // Per-session order: the stats request is handled after the five notifies.
+  auto id = c->request("probe.stats", "");
+  auto m = c->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(json::parse(m->payload)["notifies"], 5);
+  EXPECT_FALSE(c->next_message(200ms)); // nothing else was sent
+}
+
+TEST_P(Protocol, PushesReachTheClientInOrder) {
+  test_server srv;
+  auto c = ready(srv);
+  auto id = c->request("probe.push", R"({"n":10})");
+  for (int i = 0; i < 10; ++i) {
+    auto m = c->next_message();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->type, codec::message_type::push);
+    EXPECT_EQ(m->route, "onPush");
+    EXPECT_EQ(json::parse(m->payload)["i"], i);
+  }
+  EXPECT_TRUE(c->response(id));
+}
+
+TEST_P(Protocol, LateResponseToAGivenId) {
+  test_server srv;
+  auto c = ready(srv);
+  auto late = c->request("probe.later", "");
+  auto now = c->request("probe.echo", "now");
+  auto first = c->next_message();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, now);
+  EXPECT_EQ(body(c->response(late)), (json{{"late", true}}));
+}
+
+TEST_P(Protocol, ErrorRepliesForUnknownRouteBadPayloadAndFailingHandlers) {
+  test_server srv;
+  auto c = ready(srv);
+  auto unknown = c->request("probe.nothing", "{}");
+  auto no_dot = c->request("nodot", "{}");
+  auto bad = c->request("probe.typed", "not json");
+  auto wrong_type = c->request("probe.typed", R"({"x":"one"})");
+  auto fail = c->request("probe.fail", "");
+  auto deny = c->request("probe.deny", "");
+  auto r = body(c->response(unknown));
+  EXPECT_EQ(r["code"], 404);
+  EXPECT_EQ(r["error"], "route not found: probe.nothing");
+  EXPECT_EQ(body(c->response(no_dot))["code"], 404);
+  EXPECT_EQ(body(c->response(bad))["code"], 400);
+  EXPECT_EQ(body(c->response(wrong_type))["code"], 400);
+  r = body(c->response(fail));
+  EXPECT_EQ(r["code"], 500);
+  EXPECT_EQ(r["error"], "boom");
+  r = body(c->response(deny));
+  EXPECT_EQ(r["code"], 403);
+  EXPECT_EQ(r["error"], "denied");
+  // The component survived its handler's exception.
+  auto ok = c->request("probe.echo", "alive");
+  EXPECT_EQ(c->response(ok)->payload, "alive");
+}
+
+TEST_P(Protocol, ErrorRepliesCanBeSwitchedOff) {
+  server_config cfg;
+  cfg.runtime.error_replies = false;
+  test_server srv{cfg};
+  auto c = ready(srv);
+  c->request("probe.nothing", "{}");
+  c->request("probe.fail", "");
+  auto ok = c->request("probe.echo", "x");
+  auto m = c->next_message();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->id, ok); // the two failures were silent, as in nano
+}
+
+TEST_P(Protocol, KickSendsReasonThenCloses) {
+  test_server srv;
+  auto c = ready(srv);
+  c->request("probe.kick", "");
+  std::optional<codec::packet> p;
+  do {
+    p = c->next_packet();
+  } while (p && p->type == codec::packet_type::heartbeat);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, codec::packet_type::kick);
+  EXPECT_EQ(json::parse(p->body), (json{{"reason", "bye"}}));
+  EXPECT_TRUE(c->closed_by_server());
+}
+
+TEST_P(Protocol, SessionCloseFromHandler) {
+  test_server srv;
+  auto c = ready(srv);
+  c->request("probe.close", "");
+  EXPECT_TRUE(c->closed_by_server());
+}
+
+TEST_P(Protocol, SessionDataAndBind) {
+  test_server srv;
+  auto c = ready(srv);
+  c->request("probe.set", R"({"k":"room","v":"r1"})");
+  auto get = c->request("probe.get", R"({"k":"room"})");
+  // Exact-type getters: a string read as int gives 0.
+  EXPECT_EQ(body(c->response(get)), (json{{"has", true}, {"v", "r1"}, {"as_int", 0}}));
+  auto bad = c->request("probe.bind", R"({"uid":0})");
+  EXPECT_EQ(body(c->response(bad))["code"], static_cast<int>(errc::illegal_uid));
+  auto good = c->request("probe.bind", R"({"uid":77})");
+  EXPECT_EQ(body(c->response(good))["uid"], 77);
+}
+
+TEST_P(Protocol, ClosedCallbacksRunOnceForEveryDisconnect) {
+  test_server srv;
+  auto watcher = ready(srv);
+  for (int i = 0; i < 3; ++i) {
+    auto c = ready(srv);
+    auto id = c->request("probe.watch", "");
+    ASSERT_TRUE(c->response(id));
+  }
+  auto& p = srv.probe_component();
+  for (int i = 0; i < 300 && (p.sessions_closed < 3 || p.session_callbacks < 3); ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(p.sessions_closed.load(), 3);
+  EXPECT_EQ(p.session_callbacks.load(), 3);
+  EXPECT_EQ(srv.rt().live_sessions(), 1u);
+}
+
+TEST_P(Protocol, BroadcastReachesEveryMember) {
+  test_server srv;
+  std::vector<std::unique_ptr<test_client>> clients;
+  for (int i = 0; i < 25; ++i) {
+    clients.push_back(ready(srv));
+    auto id = clients.back()->request("probe.join", "");
+    ASSERT_TRUE(clients.back()->response(id));
+  }
+  auto id = clients[0]->request("probe.broadcast", R"({"seq":1})");
+  for (auto& c : clients) {
+    auto m = c->push("onBroadcast");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(json::parse(m->payload)["seq"], 1);
+  }
+  EXPECT_TRUE(clients[0]->response(id));
+  // A member that left is not reached; the others still are.
+  clients.back().reset();
+  for (int i = 0; i < 300 && srv.probe_component().members.count() != 24; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(srv.probe_component().members.count(), 24u);
+}
+
+TEST_P(Protocol, ServerSendsHeartbeatsAndDropsSilentClients) {
+  server_config cfg;
+  cfg.runtime.heartbeat = std::chrono::milliseconds(200);
+  test_server srv{cfg};
+  auto c = ready(srv);
+  auto start = std::chrono::steady_clock::now();
+  auto p = c->next_packet(1s);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, codec::packet_type::heartbeat);
+  // Silent since the ack: dropped once more than 2H passed, at a heartbeat tick (<= 3H + slack).
+  EXPECT_TRUE(c->closed_by_server(2s));
+  auto lived = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(lived, 390ms);
+  EXPECT_LE(lived, 1200ms);
+}
+
+TEST_P(Protocol, ClientHeartbeatsKeepTheSessionAlive) {
+  server_config cfg;
+  cfg.runtime.heartbeat = std::chrono::milliseconds(150);
+  test_server srv{cfg};
+  auto c = ready(srv);
+  int beats = 0;
+  auto until = std::chrono::steady_clock::now() + 1200ms;
+  while (std::chrono::steady_clock::now() < until) {
+    auto p = c->next_packet(400ms);
+    ASSERT_TRUE(p) << "connection dropped although the client answered heartbeats";
+    if (p->type == codec::packet_type::heartbeat) {
+      ++beats;
+      c->send_packet(codec::packet_type::heartbeat); // like the JS client: answer each one
+    }
+  }
+  EXPECT_GE(beats, 5);
+}
+
+TEST_P(Protocol, HandshakeTimeout) {
+  server_config cfg;
+  cfg.runtime.handshake_timeout = std::chrono::milliseconds(200);
+  test_server srv{cfg};
+  auto c = connect(srv);
+  EXPECT_TRUE(c->closed_by_server(2s));
+}
+
+TEST_P(Protocol, ValidatorRefusesWithoutReply) {
+  server_config cfg;
+  cfg.runtime.validator = [](const session& s, std::string_view raw) -> std::optional<std::string> {
+    auto j = json::parse(raw, nullptr, false);
+    if (j.is_discarded() || j["user"]["token"] != "secret")
+      return "bad token";
+    s.set("token", std::string{"ok"});
+    return std::nullopt;
+  };
+  test_server srv{cfg};
+  auto bad = connect(srv);
+  bad->send_packet(codec::packet_type::handshake, R"({"user":{"token":"nope"}})");
+  EXPECT_FALSE(bad->next_packet(300ms).has_value());
+  EXPECT_TRUE(bad->closed_by_server());
+  auto good = connect(srv);
+  good->handshake_and_ack(R"({"user":{"token":"secret"}})");
+  auto id = good->request("probe.get", R"({"k":"token"})");
+  EXPECT_EQ(body(good->response(id))["v"], "ok");
+}
+
+TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
+  server_config cfg;
+  cfg.gateway.write_queue_limit = 1u << 20;
+  test_server srv{cfg};
+  auto healthy = ready(srv);
+  auto slow = ready(srv);
+  // 400 pushes of 60 KB = 24 MB, far more than socket buffers plus the 1 MiB bound.
+  slow->request("probe.flood", R"({"n":400,"size":60000})");
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    std::this_thread::sleep_for(20ms);
+    closed = srv.gate().connections() == 1;
+  }
+  EXPECT_TRUE(closed) << "a client that does not read must be closed at the bound";
+  auto id = healthy->request("probe.echo", "still here");
+  EXPECT_EQ(healthy->response(id)->payload, "still here");
+}
+
+TEST(Gateway, ConnectionLimitRefusesExtraClients) {
+  server_config cfg;
+  cfg.gateway.max_connections = 2;
+  test_server srv{cfg};
+  auto a = test_client::connect_tcp(srv.tcp_port());
+  a->handshake_and_ack();
+  auto b = test_client::connect_tcp(srv.tcp_port());
+  b->handshake_and_ack();
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  EXPECT_TRUE(c->closed_by_server());
+  auto id = a->request("probe.echo", "ok");
+  EXPECT_TRUE(a->response(id));
+}
+
+TEST(Gateway, StopKicksClientsWithReason) {
+  auto srv = std::make_unique<test_server>();
+  auto c = test_client::connect_ws(srv->ws_port());
+  c->handshake_and_ack();
+  std::optional<codec::packet> p;
+  std::thread reader{[&] {
+    do {
+      p = c->next_packet();
+    } while (p && p->type != codec::packet_type::kick);
+  }};
+  srv.reset(); // on the thread that created it (see runtime's destructor)
+  reader.join();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(json::parse(p->body)["reason"], "server shutdown");
+}
+
+} // namespace
