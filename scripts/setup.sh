@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package nanocaf uses. Idempotent, and quick when all is there.
+set -euo pipefail
+
+packages=(
+  cmake g++ make ninja-build pkgconf ccache
+  libcaf-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libboost-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev   # libFuzzer for the codec fuzz target
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
