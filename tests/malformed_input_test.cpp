@@ -19,6 +19,9 @@ struct bad_input {
   bool before_handshake = false;
 };
 
+// Shown by GoogleTest and CTest instead of the object's bytes.
+void PrintTo(const bad_input& input, std::ostream* os) { *os << input.name; }
+
 std::string data(const std::string& body) {
   std::string out;
   codec::encode_packet(codec::packet_type::data, body, out);
