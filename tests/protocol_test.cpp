@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nanocaf/proto/chat.pb.h"
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
 
@@ -121,6 +122,38 @@ TEST_P(Protocol, TypedArgumentsAndReplies) {
   auto c = ready(srv);
   auto id = c->request("probe.typed", R"({"x":1,"y":41})");
   EXPECT_EQ(body(c->response(id)), (json{{"x", 2}, {"y", 42}}));
+}
+
+TEST_P(Protocol, ProtobufArgumentsUnderTheJsonSerializer) {
+  test_server srv; // JSON serializer: protobuf messages use protobuf's JSON mapping
+  auto c = ready(srv);
+  auto id = c->request("probe.proto", R"({"name":"a","content":"hi"})");
+  auto m = c->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, R"({"name":"a!","content":"hi"})"); // Go's field order, as nano
+  auto bad = c->request("probe.proto", R"({"name":5})");
+  EXPECT_EQ(body(c->response(bad))["code"], 400);
+}
+
+TEST_P(Protocol, ProtobufSerializerSendsBinary) {
+  server_config cfg;
+  cfg.runtime.serializer = serializer_kind::protobuf;
+  test_server srv{cfg};
+  auto c = ready(srv);
+  nanocaf::chat::UserMessage msg;
+  msg.set_name("bin");
+  msg.set_content("ary");
+  auto id = c->request("probe.proto", msg.SerializeAsString());
+  auto m = c->response(id);
+  ASSERT_TRUE(m);
+  nanocaf::chat::UserMessage back;
+  ASSERT_TRUE(back.ParseFromString(m->payload));
+  EXPECT_EQ(back.name(), "bin!");
+  EXPECT_EQ(back.content(), "ary");
+  auto bad = c->request("probe.proto", "\xff\xff\xff");
+  EXPECT_EQ(body(c->response(bad))["code"], 400); // error replies stay JSON
+  auto raw = c->request("probe.echo", "raw bytes pass through");
+  EXPECT_EQ(c->response(raw)->payload, "raw bytes pass through");
 }
 
 TEST_P(Protocol, NotifyRunsTheHandlerWithoutReply) {

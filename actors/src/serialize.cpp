@@ -14,6 +14,7 @@ std::string encode_protobuf(serializer_kind kind, const google::protobuf::Messag
   }
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true; // {"code":0} stays visible to JSON clients
   if (auto st = google::protobuf::util::MessageToJsonString(msg, &out, opts); !st.ok())
     throw payload_error(st.ToString());
   return out;

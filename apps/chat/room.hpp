@@ -5,14 +5,13 @@
 #include <nanocaf/component.hpp>
 #include <nanocaf/group.hpp>
 #include <nanocaf/log.hpp>
+#include <nanocaf/proto/chat.pb.h>
 
 namespace chat {
 
-struct user_message {
-  std::string name;
-  std::string content;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(user_message, name, content)
+// A protobuf message: JSON {"name":..,"content":..} under the json serializer, binary under
+// protobuf (the --serializer flag).
+using user_message = nanocaf::chat::UserMessage;
 
 class room : public nanocaf::component {
 public:

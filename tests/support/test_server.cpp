@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "nanocaf/proto/chat.pb.h"
+
 namespace nanocaf::test {
 
 using json = nlohmann::json;
@@ -10,6 +12,12 @@ void probe::setup() {
   handle("echo", [](session&, const bytes& b) { return b; });
   handle("json", [](session&, const json& j) { return j; });
   handle("typed", [](session&, const point& p) { return point{p.x + 1, p.y + 1}; });
+  handle("proto", [](session&, const nanocaf::chat::UserMessage& m) {
+    nanocaf::chat::UserMessage r;
+    r.set_name(m.name() + "!");
+    r.set_content(m.content());
+    return r;
+  });
   handle("fail", [](session&, const bytes&) -> json { throw std::runtime_error("boom"); });
   handle("deny", [](session&, const bytes&) -> json { throw handler_error(403, "denied"); });
   handle("count", [this](session&, const bytes&) { ++notifies; });
