@@ -1,0 +1,56 @@
+// bench-server: a nanocaf node with the bench routes, for load clients (../shared/bench's
+// loadgen, or any pomelo-protocol client).
+#include <iostream>
+
+#include <nanocaf/gateway/gateway.hpp>
+#include <nanocaf/gateway/signals.hpp>
+#include <nanocaf/log.hpp>
+#include <nanocaf/runtime.hpp>
+
+#include "../common/flags.hpp"
+#include "bench_service.hpp"
+
+int main(int argc, char** argv) {
+  nanocaf::block_shutdown_signals();
+  nanocaf::apps::flags f{"bench-server: nanocaf node with bench.echo, echojson, notify, join, broadcast"};
+  f.add("tcp", "127.0.0.1:3250", "TCP client address (empty: off)")
+    .add("ws", "127.0.0.1:3251", "WebSocket client address (empty: off)")
+    .add("path", "/nano", "WebSocket path")
+    .add("heartbeat", "30", "client heartbeat interval in seconds")
+    .add("threads", "1", "CAF worker threads (0: one per core)")
+    .add("io-threads", "1", "Asio threads")
+    .add("write-queue", "4194304", "bytes a connection may have queued before it is closed")
+    .add("log-level", "warn", "debug, info, warn, error or off");
+  int code = 0;
+  if (!f.parse(argc, argv, code))
+    return code;
+  nanocaf::log::level level;
+  if (nanocaf::log::parse_level(f.get("log-level"), level))
+    nanocaf::log::set_level(level);
+
+  nanocaf::runtime_options opts;
+  opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
+  opts.worker_threads = static_cast<std::size_t>(f.number("threads"));
+  try {
+    nanocaf::runtime rt{opts};
+    auto svc = rt.add<bench::service>(nanocaf::with_name("bench"));
+    rt.start();
+    nanocaf::gateway_options gw;
+    gw.tcp_address = f.get("tcp");
+    gw.ws_address = f.get("ws");
+    gw.ws_path = f.get("path");
+    gw.io_threads = static_cast<std::size_t>(f.number("io-threads"));
+    gw.write_queue_limit = static_cast<std::size_t>(f.number("write-queue"));
+    nanocaf::gateway gate{rt, gw};
+    gate.start();
+    std::cout << "bench-server: tcp " << gate.tcp_port() << ", ws " << gate.ws_port() << std::endl;
+    nanocaf::wait_for_shutdown_signal();
+    gate.stop();
+    rt.stop();
+    std::cout << "bench-server: " << svc->notifies.load() << " notifies" << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "bench-server: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
