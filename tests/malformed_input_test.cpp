@@ -91,6 +91,38 @@ TEST(MalformedExtras, ClientSentResponseAndPushAreDroppedNotFatal) {
   EXPECT_EQ(c->response(id)->payload, "fine");
 }
 
+TEST(MalformedExtras, InvalidUtf8RouteGetsAnErrorReply) {
+  test_server srv;
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  c->handshake_and_ack();
+  auto id = c->request("\xff\xfe.\xc0", "{}");
+  auto m = c->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(nlohmann::json::parse(m->payload)["code"], 404);
+  auto ok = c->request("probe.echo", "still open");
+  EXPECT_EQ(c->response(ok)->payload, "still open");
+}
+
+TEST(MalformedExtras, ThrowingInboundHookClosesOnlyThatSession) {
+  auto hooks = std::make_shared<pipeline>();
+  hooks->inbound.push_back([](const session&, codec::message& m) -> bool {
+    if (m.route == "probe.boom")
+      throw std::runtime_error("hook failed");
+    return true;
+  });
+  server_config cfg;
+  cfg.runtime.hooks = hooks;
+  test_server srv{cfg};
+  auto healthy = test_client::connect_tcp(srv.tcp_port());
+  healthy->handshake_and_ack();
+  auto bad = test_client::connect_tcp(srv.tcp_port());
+  bad->handshake_and_ack();
+  bad->request("probe.boom", "");
+  EXPECT_TRUE(bad->closed_by_server());
+  auto id = healthy->request("probe.echo", "fine");
+  EXPECT_EQ(healthy->response(id)->payload, "fine");
+}
+
 TEST(MalformedExtras, PacketsBeforeTheBadOneAreStillHandled) {
   // nano handles the packets decoded before the error, then closes (spec 1.3).
   test_server srv;

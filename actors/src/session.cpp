@@ -62,7 +62,9 @@ void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t m
     return;
   nlohmann::json body{{"code", code}, {"error", text}};
   session s{core, mid};
-  core->send_message(s, codec::message_type::response, mid, {}, body.dump());
+  // The text may quote client bytes (a route): invalid UTF-8 is replaced, never thrown.
+  core->send_message(s, codec::message_type::response, mid, {},
+                     body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 } // namespace detail
@@ -96,13 +98,19 @@ errc session::response_payload(std::uint64_t mid, std::string payload) const {
   return core_->send_message(*this, codec::message_type::response, mid, {}, std::move(payload));
 }
 
+shared_bytes make_kick_packet(std::string_view reason) {
+  auto packet = std::make_shared<std::string>();
+  // Replacement of invalid UTF-8 keeps a bad reason from throwing out of dump().
+  auto body = nlohmann::json{{"reason", reason}}.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+  codec::encode_packet(codec::packet_type::kick, body, *packet);
+  return packet;
+}
+
 void session::kick(std::string_view reason) const {
   if (core_->closed.load(std::memory_order_acquire))
     return;
-  auto packet = std::make_shared<std::string>();
-  codec::encode_packet(codec::packet_type::kick, nlohmann::json{{"reason", reason}}.dump(),
-                       *packet);
-  core_->out->kick(std::move(packet));
+  core_->out->kick(make_kick_packet(reason));
 }
 
 void session::close() const { core_->out->close(); }

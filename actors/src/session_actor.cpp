@@ -144,7 +144,12 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
       for (auto& p : packets) {
         if (st.at == phase::closing)
           break;
-        on_packet(self, p);
+        // An exception would end this actor and strand its connection: close it instead.
+        try {
+          on_packet(self, p);
+        } catch (const std::exception& e) {
+          close_session(self, std::string{"error while handling a packet: "} + e.what());
+        }
       }
     },
     [=](heartbeat_atom) {

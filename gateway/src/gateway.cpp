@@ -178,8 +178,7 @@ void gateway::stop(const std::string& reason) {
     d.tcp_listener->close();
   if (d.ws_listener)
     d.ws_listener->close();
-  auto kick = std::make_shared<std::string>();
-  codec::encode_packet(codec::packet_type::kick, "{\"reason\":\"" + reason + "\"}", *kick);
+  auto kick = make_kick_packet(reason);
   for (auto& c : d.ctx.registry.snapshot())
     c->kick(kick);
   // Give the kicks a moment to reach the clients, then stop the Asio threads.

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "nanocaf/bytes.hpp"
 #include "nanocaf/errors.hpp"
 #include "nanocaf/serialize.hpp"
 
@@ -19,6 +20,9 @@ namespace nanocaf {
 namespace detail {
 struct session_core;
 } // namespace detail
+
+/// A Kick packet whose body is {"reason":"<reason>"} (JSON-escaped).
+shared_bytes make_kick_packet(std::string_view reason);
 
 class session {
 public:
