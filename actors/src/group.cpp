@@ -105,8 +105,8 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
     if (core.closed.load(std::memory_order_acquire))
       continue;
     auto* hooks = core.ctx->hooks();
-    if (hooks && !hooks->outbound.empty()) {
-      // Hooks may rewrite each member's copy: no sharing then.
+    if (core.out->forwards_messages() || (hooks && !hooks->outbound.empty())) {
+      // A remote member's gate encodes; hooks may rewrite each member's copy: no sharing.
       core.send_message(s, codec::message_type::push, 0, route, payload);
       continue;
     }

@@ -187,6 +187,47 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
   return std::make_unique<actor_inbound>(std::move(actor));
 }
 
+void runtime::set_remote_router(std::shared_ptr<remote_router> router) {
+  if (impl_->started)
+    throw std::logic_error("runtime::set_remote_router after start");
+  impl_->ctx->router = std::move(router);
+}
+
+session runtime::open_remote_session(std::shared_ptr<outlet> out) {
+  auto& ctx = impl_->ctx;
+  return session{std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx)};
+}
+
+void runtime::dispatch(const session& s, codec::message msg) {
+  detail::dispatch(s.core(), std::move(msg));
+}
+
+void runtime::close_remote_session(const session& s) { detail::fire_closed(s.core()); }
+
+bool runtime::with_session(std::int64_t id, std::function<void(const session&)> op) {
+  caf::actor target;
+  {
+    std::lock_guard<std::mutex> guard{impl_->ctx->sessions_mu};
+    auto i = impl_->ctx->sessions.find(id);
+    if (i == impl_->ctx->sessions.end())
+      return false;
+    target = i->second;
+  }
+  caf::anon_send(target, detail::session_task_msg{std::move(op)});
+  return true;
+}
+
+bool runtime::has_route(const std::string& route) const {
+  return impl_->ctx->routes.count(route) != 0;
+}
+
+std::vector<std::string> runtime::services() const {
+  std::set<std::string> names;
+  for (auto& r : impl_->components)
+    names.insert(r.comp->name());
+  return {names.begin(), names.end()};
+}
+
 bool runtime::invoke(const std::string& service, std::function<void()> fn) {
   for (auto& r : impl_->components)
     if (r.comp->name() == service && r.actor) {

@@ -22,6 +22,10 @@ errc session_core::send_message(const session& s, codec::message_type type, std:
                                 std::string_view route, std::string payload) {
   if (closed.load(std::memory_order_acquire))
     return errc::broken_pipe;
+  if (out->forwards_messages()) {
+    out->deliver(type, mid, route, std::move(payload));
+    return errc::ok;
+  }
   auto packet = std::make_shared<std::string>();
   codec::error err;
   if (auto* hooks = ctx->hooks(); hooks && !hooks->outbound.empty()) {
@@ -79,6 +83,7 @@ errc session::bind(std::int64_t uid) const noexcept {
   if (uid < 1)
     return errc::illegal_uid;
   core_->uid.store(uid, std::memory_order_relaxed);
+  core_->out->bound(uid);
   return errc::ok;
 }
 
@@ -150,6 +155,24 @@ void session::clear() const {
   core_->uid.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> guard{core_->mu};
   core_->data.clear();
+}
+
+void session::bind_route(const std::string& service, const std::string& address) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->route_bindings[service] = address;
+}
+
+std::optional<std::string> session::find_route(const std::string& service) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  auto i = core_->route_bindings.find(service);
+  if (i == core_->route_bindings.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void session::delete_route(const std::string& service) const {
+  std::lock_guard<std::mutex> guard{core_->mu};
+  core_->route_bindings.erase(service);
 }
 
 void session::on_closed(std::function<void(const session&)> fn) const {

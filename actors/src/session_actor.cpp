@@ -68,19 +68,7 @@ void on_data(self_ptr self, const codec::packet& p) {
                " sent by the client");
     return;
   }
-  std::uint64_t mid = msg.type == codec::message_type::request ? msg.id : 0;
-  if (auto* hooks = ctx.hooks(); hooks && !hooks->inbound.empty()) {
-    if (!hooks->inbound.process(session{st.core, mid}, msg))
-      return;
-  }
-  auto target = ctx.routes.find(msg.route);
-  if (target == ctx.routes.end()) {
-    log::debug("session ", st.core->id, ": route not found: ", msg.route);
-    send_error_reply(st.core, mid, reply_code::route_not_found, "route not found: " + msg.route);
-    return;
-  }
-  self->send(target->second.service,
-             dispatch_msg{st.core, target->second.handler, mid, std::move(msg.payload)});
+  dispatch(st.core, std::move(msg));
 }
 
 void on_packet(self_ptr self, const codec::packet& p) {
@@ -104,26 +92,16 @@ void on_packet(self_ptr self, const codec::packet& p) {
   }
 }
 
-// The connection is gone: run the on-closed callbacks, leave the registry, quit.
+// The connection is gone: run the on-closed callbacks, tell the cluster, leave the registry.
 void finish(self_ptr self, const std::string& reason) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  core.closed.store(true, std::memory_order_release);
-  log::debug("session ", core.id, " closed: ", reason);
-  std::vector<closed_callback> callbacks;
+  auto& core = self->state.core;
+  log::debug("session ", core->id, " closed: ", reason);
+  fire_closed(core);
+  if (auto& router = core->ctx->router)
+    router->session_closed(session{core});
   {
-    std::lock_guard<std::mutex> guard{core.mu};
-    core.callbacks_fired = true;
-    callbacks.swap(core.callbacks);
-  }
-  session s{st.core};
-  for (auto& hook : core.ctx->closed_hooks)
-    run_closed_callback({hook.owner, hook.fn}, s);
-  for (auto& cb : callbacks)
-    run_closed_callback(std::move(cb), s);
-  {
-    std::lock_guard<std::mutex> guard{core.ctx->sessions_mu};
-    core.ctx->sessions.erase(core.id);
+    std::lock_guard<std::mutex> guard{core->ctx->sessions_mu};
+    core->ctx->sessions.erase(core->id);
   }
   self->quit();
 }
@@ -169,6 +147,15 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
         close_session(self, "no handshake within the handshake timeout");
     },
     [=](conn_failed_atom, const std::string& why) { close_session(self, why); },
+    [=](session_task_msg& t) {
+      // Work for this session from elsewhere (the cluster relaying a push or a response):
+      // run here, so that it is ordered with everything else the session does.
+      try {
+        t.fn(session{self->state.core});
+      } catch (const std::exception& e) {
+        log::error("session ", self->state.core->id, ": task threw: ", e.what());
+      }
+    },
     [=](conn_closed_atom, const std::string& reason) { finish(self, reason); },
   };
 }

@@ -2,9 +2,12 @@
 // implement it with the gRPC path back to the client's gate. Handlers cannot tell them apart.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "nanocaf/bytes.hpp"
+#include "nanocaf/codec/message.hpp"
 
 namespace nanocaf {
 
@@ -23,6 +26,16 @@ public:
   virtual void close() = 0;
 
   virtual const std::string& remote_address() const = 0;
+
+  // -- outlets that carry whole messages instead of bytes --------------------------------
+  /// True for a remote session's path back to its gate: the session then hands it whole
+  /// messages through deliver() and skips encoding and outbound hooks (the gate runs those).
+  virtual bool forwards_messages() const noexcept { return false; }
+  /// A Push (mid 0) or a Response, payload already serialised.
+  virtual void deliver(codec::message_type /*type*/, std::uint64_t /*mid*/,
+                       std::string_view /*route*/, std::string /*payload*/) {}
+  /// The session bound a uid; a remote session tells its gate.
+  virtual void bound(std::int64_t /*uid*/) {}
 };
 
 } // namespace nanocaf

@@ -17,6 +17,7 @@
 #include "nanocaf/component.hpp"
 #include "nanocaf/outlet.hpp"
 #include "nanocaf/pipeline.hpp"
+#include "nanocaf/remote.hpp"
 #include "nanocaf/serialize.hpp"
 
 namespace caf {
@@ -88,6 +89,23 @@ public:
 
   /// A session actor for a new connection.
   std::unique_ptr<inbound> open_session(std::shared_ptr<outlet> out);
+
+  // -- what a cluster uses ---------------------------------------------------------------
+  /// Routes with no local handler go to `router` (set before start()).
+  void set_remote_router(std::shared_ptr<remote_router> router);
+  /// A session for a client of another node: no socket and no session actor; `out` carries
+  /// its pushes and responses back to the client's gate.
+  session open_remote_session(std::shared_ptr<outlet> out);
+  /// Local processing of a message for `s` (inbound hooks, then its service actor). Routes
+  /// with no local handler go to the remote router. Thread-safe.
+  void dispatch(const session& s, codec::message msg);
+  /// Ends a remote session: its on-closed callbacks run once.
+  void close_remote_session(const session& s);
+  /// Runs `op` on the actor of the live client session `id`; false when there is none.
+  bool with_session(std::int64_t id, std::function<void(const session&)> op);
+  bool has_route(const std::string& route) const;
+  /// The local service names, sorted (what a node advertises to its cluster).
+  std::vector<std::string> services() const;
 
   /// Runs `fn` on the actor of service `name`; false when there is no such service.
   bool invoke(const std::string& service, std::function<void()> fn);

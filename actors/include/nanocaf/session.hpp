@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -89,6 +90,13 @@ public:
   void restore(data_map data) const;
   /// uid back to 0 and the data emptied.
   void clear() const;
+
+  // -- cluster routing (nano's Session.Router) -----------------------------------------
+  /// Binds `service` to the node at `address`: later messages of this session for that
+  /// service go there (sticky routing). Set by the cluster; applications may change it.
+  void bind_route(const std::string& service, const std::string& address) const;
+  std::optional<std::string> find_route(const std::string& service) const;
+  void delete_route(const std::string& service) const;
 
   // -- lifetime ----------------------------------------------------------------------------
   /// Runs `fn` once the session has closed. Registered from a handler, it runs on that

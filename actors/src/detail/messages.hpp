@@ -13,6 +13,10 @@
 
 #include "nanocaf/codec/packet.hpp"
 
+namespace nanocaf {
+class session;
+} // namespace nanocaf
+
 namespace nanocaf::detail {
 
 struct session_core;
@@ -30,6 +34,11 @@ struct task_msg {
   std::function<void()> fn;
 };
 
+/// Work for one client session, run on its session actor with the session's handle.
+struct session_task_msg {
+  std::function<void(const session&)> fn;
+};
+
 using packet_batch = std::vector<codec::packet>;
 
 using heartbeat_atom = caf::atom_constant<caf::atom("hbtick")>;
@@ -45,5 +54,6 @@ enum class lifecycle_stage : std::uint8_t { init, after_init, before_shutdown, s
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::dispatch_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::task_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::session_task_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::packet_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::detail::lifecycle_stage)

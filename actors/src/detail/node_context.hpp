@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 
+#include "nanocaf/remote.hpp"
 #include "nanocaf/runtime.hpp"
 
 namespace nanocaf::detail {
@@ -32,11 +33,13 @@ struct node_context {
   shared_bytes heartbeat_packet;
   std::unordered_map<std::string, route_target> routes;
   std::vector<closed_hook> closed_hooks;
+  std::shared_ptr<remote_router> router; // set when the node is in a cluster
 
   std::uint16_t node_id = 0;
   std::atomic<std::uint64_t> next_session_seq{1};
 
-  // Live session actors, so that stop() can end them.
+  // Live client sessions of this node, so that stop() can end them and the cluster can reach
+  // them by id.
   mutable std::mutex sessions_mu;
   std::unordered_map<std::int64_t, caf::actor> sessions;
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -31,8 +32,9 @@ struct session_core {
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
-  mutable std::mutex mu; // guards data and callbacks
+  mutable std::mutex mu; // guards data, route bindings and callbacks
   session::data_map data;
+  std::unordered_map<std::string, std::string> route_bindings; // service -> node address
   std::vector<closed_callback> callbacks;
   bool callbacks_fired = false; // set once by the session actor when the session has closed
 
@@ -40,6 +42,14 @@ struct session_core {
   errc send_message(const session& s, codec::message_type type, std::uint64_t mid,
                     std::string_view route, std::string payload);
 };
+
+/// Marks the session closed and runs every on-closed callback once (node-wide hooks first).
+/// false when it had already closed.
+bool fire_closed(const std::shared_ptr<session_core>& core);
+
+/// Local processing of a Request or Notify (spec 2.5): inbound hooks, then the service actor
+/// of the route; a route with no local handler goes to the cluster, or gets a 404 reply.
+void dispatch(const std::shared_ptr<session_core>& core, codec::message msg);
 
 /// Runs a closed callback on its owner's actor, or right here when it has none.
 void run_closed_callback(closed_callback cb, const session& s);

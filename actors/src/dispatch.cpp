@@ -1,0 +1,49 @@
+// What happens to a decoded Request or Notify on the node that handles it, whether it came
+// from a local client (session actor) or from another node (a remote session).
+#include <caf/send.hpp>
+
+#include "detail/messages.hpp"
+#include "detail/session_core.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::detail {
+
+void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
+  auto& ctx = *core->ctx;
+  std::uint64_t mid = msg.type == codec::message_type::request ? msg.id : 0;
+  if (auto* hooks = ctx.hooks(); hooks && !hooks->inbound.empty()) {
+    if (!hooks->inbound.process(session{core, mid}, msg))
+      return;
+  }
+  auto target = ctx.routes.find(msg.route);
+  if (target != ctx.routes.end()) {
+    caf::anon_send(target->second.service,
+                   dispatch_msg{core, target->second.handler, mid, std::move(msg.payload)});
+    return;
+  }
+  if (ctx.router) {
+    ctx.router->forward(session{core, mid}, std::move(msg));
+    return;
+  }
+  log::debug("session ", core->id, ": route not found: ", msg.route);
+  send_error_reply(core, mid, reply_code::route_not_found, "route not found: " + msg.route);
+}
+
+bool fire_closed(const std::shared_ptr<session_core>& core) {
+  if (core->closed.exchange(true, std::memory_order_acq_rel))
+    return false;
+  std::vector<closed_callback> callbacks;
+  {
+    std::lock_guard<std::mutex> guard{core->mu};
+    core->callbacks_fired = true;
+    callbacks.swap(core->callbacks);
+  }
+  session s{core};
+  for (auto& hook : core->ctx->closed_hooks)
+    run_closed_callback({hook.owner, hook.fn}, s);
+  for (auto& cb : callbacks)
+    run_closed_callback(std::move(cb), s);
+  return true;
+}
+
+} // namespace nanocaf::detail
