@@ -91,10 +91,18 @@ const std::string& session::remote_address() const noexcept { return core_->out-
 
 bool session::closed() const noexcept { return core_->closed.load(std::memory_order_acquire); }
 
+const std::shared_ptr<outlet>& session::out() const noexcept { return core_->out; }
+
 serializer_kind session::serializer() const noexcept { return core_->ctx->options.serializer; }
 
 errc session::push_payload(std::string_view route, std::string payload) const {
   return core_->send_message(*this, codec::message_type::push, 0, route, std::move(payload));
+}
+
+errc session::rpc_payload(std::string_view route, std::string payload) const {
+  detail::dispatch(core_, codec::message{codec::message_type::notify, 0, std::string{route},
+                                         std::move(payload), false});
+  return errc::ok;
 }
 
 errc session::response_payload(std::uint64_t mid, std::string payload) const {

@@ -63,7 +63,15 @@ public:
     return response_payload(mid, encode_payload(serializer(), value));
   }
 
+  /// Sends `value` as a Notify to the handler of `route`, on this node or another (nano's
+  /// Session.RPC). The client stays the origin, so a remote handler's pushes reach it directly.
+  template <class T>
+  errc rpc(std::string_view route, const T& value) const {
+    return rpc_payload(route, encode_payload(serializer(), value));
+  }
+
   errc push_payload(std::string_view route, std::string payload) const;
+  errc rpc_payload(std::string_view route, std::string payload) const;
   errc response_payload(std::uint64_t mid, std::string payload) const;
 
   /// Sends a Kick packet whose body is {"reason":"<reason>"}, flushes, then closes.
@@ -104,6 +112,8 @@ public:
   void on_closed(std::function<void(const session&)> fn) const;
 
   serializer_kind serializer() const noexcept;
+  /// Where this session's messages go: a socket on a gate, the cluster on a backend.
+  const std::shared_ptr<class outlet>& out() const noexcept;
   const std::shared_ptr<detail::session_core>& core() const noexcept { return core_; }
 
 private:

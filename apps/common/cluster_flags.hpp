@@ -1,0 +1,32 @@
+// The cluster flags every node app shares, and the options they make.
+#pragma once
+
+#include <nanocaf/cluster/cluster.hpp>
+
+#include "flags.hpp"
+
+namespace nanocaf::apps {
+
+inline void add_cluster_flags(flags& f, const std::string& listen_default) {
+  f.add("listen", listen_default, "this node's gRPC address (host:port)")
+    .add("master", "127.0.0.1:34567", "the master's gRPC address")
+    .add("label", "", "free-form label in this node's member info")
+    .add("member-heartbeat", "1", "member -> master heartbeat period in seconds")
+    .add("eviction-misses", "4", "heartbeat periods without a heartbeat before eviction")
+    .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds");
+}
+
+inline cluster::options cluster_options_from(const flags& f, bool is_master) {
+  cluster::options o;
+  o.service_address = f.get("listen");
+  o.master_address = is_master ? std::string{} : f.get("master");
+  o.is_master = is_master;
+  o.label = f.get("label");
+  o.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("member-heartbeat") * 1000));
+  o.eviction_misses = static_cast<unsigned>(f.number("eviction-misses"));
+  o.rpc_timeout = std::chrono::milliseconds(static_cast<long>(f.number("rpc-timeout") * 1000));
+  o.retry_interval = o.heartbeat;
+  return o;
+}
+
+} // namespace nanocaf::apps

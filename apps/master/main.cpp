@@ -1,0 +1,41 @@
+// master: a nanocaf cluster master with no components of its own. Members register with it,
+// heartbeat to it, and learn from it who offers which service.
+#include <iostream>
+
+#include <nanocaf/cluster/cluster.hpp>
+#include <nanocaf/gateway/signals.hpp>
+#include <nanocaf/log.hpp>
+#include <nanocaf/runtime.hpp>
+
+#include "../common/cluster_flags.hpp"
+
+int main(int argc, char** argv) {
+  nanocaf::block_shutdown_signals();
+  nanocaf::apps::flags f{"master: the membership authority of a nanocaf (or nano) cluster"};
+  nanocaf::apps::add_cluster_flags(f, "127.0.0.1:34567");
+  f.add("log-level", "info", "debug, info, warn, error or off");
+  int code = 0;
+  if (!f.parse(argc, argv, code))
+    return code;
+  nanocaf::log::level level;
+  if (nanocaf::log::parse_level(f.get("log-level"), level))
+    nanocaf::log::set_level(level);
+  try {
+    nanocaf::runtime rt;
+    auto opts = nanocaf::apps::cluster_options_from(f, true);
+    opts.on_unregister = [](const nanocaf::cluster::member_info& m) {
+      nanocaf::log::info("unregistered: ", m.service_address);
+    };
+    nanocaf::cluster::node cluster{rt, opts};
+    rt.start();
+    cluster.start();
+    std::cout << "master: " << opts.service_address << std::endl;
+    nanocaf::wait_for_shutdown_signal();
+    cluster.stop();
+    rt.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "master: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

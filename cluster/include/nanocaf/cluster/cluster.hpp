@@ -1,0 +1,81 @@
+// A node's place in a cluster: nano's master/member protocol over gRPC (spec 7). A member
+// registers with the master (retrying until it answers), heartbeats, learns which node offers
+// which service, forwards messages for services it lacks, and hosts remote sessions for
+// clients of other nodes. The master holds membership and evicts silent members; it is a
+// member too and may host components and clients.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nanocaf/runtime.hpp"
+
+namespace nanocaf::cluster {
+
+/// What a node advertises (nano's MemberInfo).
+struct member_info {
+  std::string label;
+  std::string service_address; // its gRPC address, host:port
+  std::vector<std::string> services;
+};
+
+/// Picks the node for `service` among `candidates` (all offer it); returns its address, or an
+/// empty string to drop the message. nano's WithCustomerRemoteServiceRoute.
+using route_function = std::function<std::string(
+  const std::string& service, const session& s, const std::vector<member_info>& candidates)>;
+
+struct options {
+  /// This node's gRPC address: where it listens and what the others dial. Port 0 is not
+  /// allowed here (the others must be able to reach it).
+  std::string service_address;
+  /// The master's gRPC address; empty on the master itself.
+  std::string master_address;
+  bool is_master = false;
+  std::string label;
+  /// Member -> master heartbeat period; the master checks liveness on the same period.
+  std::chrono::milliseconds heartbeat = std::chrono::seconds(3);
+  /// A member silent for this many heartbeat periods is evicted by the master.
+  unsigned eviction_misses = 4;
+  /// Registration is retried this often until the master answers.
+  std::chrono::milliseconds retry_interval = std::chrono::seconds(1);
+  /// Deadline of every node-to-node call; a request forwarded to a node that does not take it
+  /// within the deadline is answered with an error reply.
+  std::chrono::milliseconds rpc_timeout = std::chrono::seconds(3);
+  /// Custom choice of node for a service; default: random, then sticky per session.
+  route_function route;
+  /// Master only: called when a member leaves or is evicted.
+  std::function<void(const member_info&)> on_unregister;
+};
+
+class node {
+public:
+  /// Installs the cluster into `rt`; call before rt.start().
+  node(runtime& rt, options opts);
+  /// Stops (unregisters) if still running.
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Serves gRPC and starts registering (in the background: this does not wait for the
+  /// master). Call after rt.start(). Throws std::runtime_error when the address cannot be bound.
+  void start();
+  /// Unregisters from the master (bounded by the RPC deadline) and stops serving. Idempotent.
+  void stop();
+
+  /// The other nodes this one knows, sorted by address (a snapshot).
+  std::vector<member_info> members() const;
+  /// True once the master has accepted this node (always true on the master).
+  bool registered() const;
+  /// Remote sessions this node holds for clients of other nodes.
+  std::size_t remote_sessions() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace nanocaf::cluster

@@ -1,0 +1,79 @@
+// CAF messages inside the cluster module (local only, hence whitelisted).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <grpcpp/support/status.h>
+
+#include "nanocaf/cluster/cluster.hpp"
+#include "nanocaf/codec/message.hpp"
+#include "nanocaf/session.hpp"
+
+namespace nanocaf::cluster::detail {
+
+/// A message with no local handler, to send to the node offering its service.
+struct forward_msg {
+  session origin;
+  codec::message msg;
+};
+
+/// A Request or Notify from another node (HandleRequest / HandleNotify).
+struct remote_in_msg {
+  std::string gate;
+  std::int64_t gate_session = 0;
+  codec::message msg;
+};
+
+/// Nodes that joined (NewMember, or the master's answer to Register).
+struct join_msg {
+  std::vector<member_info> members;
+};
+
+/// Master requests, answered through `reply` (it finishes the gRPC call).
+struct register_req {
+  member_info info;
+  std::function<void(const grpc::Status&, const std::vector<member_info>&)> reply;
+};
+struct unregister_req {
+  std::string address;
+  std::function<void(const grpc::Status&)> reply;
+};
+struct heartbeat_req {
+  member_info info;
+  std::function<void(const grpc::Status&)> reply;
+};
+
+/// What other threads may read without asking the actors.
+struct status_board {
+  mutable std::mutex mu;
+  std::vector<member_info> members;
+  bool registered = false;
+  std::size_t remote_sessions = 0;
+};
+
+using leave_atom = caf::atom_constant<caf::atom("leave")>;              // DelMember{address}
+using local_closed_atom = caf::atom_constant<caf::atom("lclosed")>;     // our client's session ended
+using remote_closed_atom = caf::atom_constant<caf::atom("rclosed")>;    // SessionClosed{sid}
+using response_seen_atom = caf::atom_constant<caf::atom("respseen")>;   // HandleResponse{sid, id}
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using register_tick_atom = caf::atom_constant<caf::atom("regtick")>;
+using registered_atom = caf::atom_constant<caf::atom("registered")>;
+using heartbeat_tick_atom = caf::atom_constant<caf::atom("hbtick")>;
+using evict_tick_atom = caf::atom_constant<caf::atom("evicttick")>;
+using unregister_atom = caf::atom_constant<caf::atom("unreg")>;
+
+} // namespace nanocaf::cluster::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::forward_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::remote_in_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::join_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::register_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::unregister_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::heartbeat_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<nanocaf::cluster::member_info>)

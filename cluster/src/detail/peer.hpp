@@ -1,0 +1,86 @@
+// The client bridge to one remote node: an actor that owns the gRPC channel and issues async
+// calls with deadlines. Calls for one session go out one at a time, in order (nano's gate
+// blocked per call, which kept that order); calls for different sessions run in parallel.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "nanocaf/proto/cluster.grpc.pb.h"
+
+namespace nanocaf::cluster::detail {
+
+struct stubs {
+  std::unique_ptr<clusterpb::Member::Stub> member;
+  std::unique_ptr<clusterpb::Master::Stub> master;
+  std::chrono::milliseconds timeout;
+};
+
+/// Completion of one call, on a gRPC thread: it only hands the status back to the peer actor.
+using call_done = std::function<void(const grpc::Status&)>;
+
+/// One call. `start` issues it on the stubs and arranges for `done` to run when it completes;
+/// `failed` runs on the peer actor when it fails or when the peer goes away first.
+struct peer_job {
+  std::int64_t session = 0; // 0: not tied to a session (membership calls), never queued
+  std::function<void(stubs&, call_done)> start;
+  std::function<void(const std::string& error)> failed;
+};
+
+/// Spawns the bridge to `address`. It ends on exit_reason::user_shutdown (the member left);
+/// then every queued or unfinished job's `failed` runs.
+caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
+                      std::chrono::milliseconds timeout);
+
+/// Runs an async unary call: `method(stub, ctx, req, resp, cb)` on a heap call object that
+/// lives until completion; `on_reply` gets the status and the response on a gRPC thread.
+template <class Req, class Resp, class Method>
+void async_call(std::chrono::milliseconds timeout, Req req, Method method,
+                std::function<void(const grpc::Status&, Resp&)> on_reply) {
+  struct call {
+    grpc::ClientContext ctx;
+    Req req;
+    Resp resp;
+  };
+  auto c = std::make_shared<call>();
+  c->req = std::move(req);
+  c->ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  method(&c->ctx, &c->req, &c->resp, [c, on_reply = std::move(on_reply)](grpc::Status st) {
+    on_reply(st, c->resp);
+  });
+}
+
+/// A job for one unary call whose reply body is not needed. `caller(io, ctx, req, resp, cb)`
+/// picks the method (see NANOCAF_CALL).
+template <class Resp, class Req, class Caller>
+peer_job make_job(std::int64_t session, Req req, Caller caller,
+                  std::function<void(const std::string&)> failed = {}) {
+  peer_job job;
+  job.session = session;
+  job.failed = std::move(failed);
+  job.start = [req = std::move(req), caller](stubs& io, call_done done) {
+    async_call<Req, Resp>(
+      io.timeout, req,
+      [&io, caller](auto* ctx, auto* rq, auto* rs, auto cb) { caller(io, ctx, rq, rs, std::move(cb)); },
+      [done](const grpc::Status& st, Resp&) { done(st); });
+  };
+  return job;
+}
+
+} // namespace nanocaf::cluster::detail
+
+/// The caller of make_job for `stub_name` (member or master) method `method`.
+#define NANOCAF_CALL(stub_name, method)                                                       \
+  [](::nanocaf::cluster::detail::stubs& io, auto* ctx, auto* rq, auto* rs, auto cb) {         \
+    io.stub_name->async()->method(ctx, rq, rs, std::move(cb));                                \
+  }
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::peer_job)

@@ -1,0 +1,175 @@
+// The master actor: membership (spec 7.3, 7.4) without nano's failure modes. Fan-outs are
+// asynchronous with deadlines, so one dead member never blocks another's registration or
+// eviction; a member that registers again replaces its old record everywhere.
+#include <chrono>
+#include <map>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "detail/actors.hpp"
+#include "detail/convert.hpp"
+#include "detail/peer.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::cluster::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct record {
+  member_info info;
+  clock::time_point last_heartbeat;
+};
+
+struct master_state {
+  options opts;
+  member_info self;
+  caf::actor member; // this node's own member actor
+  std::map<std::string, record> records; // other members, by address
+  std::map<std::string, caf::actor> peers;
+  static inline const char* name = "nanocaf.master";
+
+  ~master_state() {
+    for (auto& [addr, p] : peers)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  }
+};
+
+using self_ptr = caf::stateful_actor<master_state>*;
+
+const caf::actor& peer(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  auto i = st.peers.find(address);
+  if (i == st.peers.end())
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout)).first;
+  return i->second;
+}
+
+// NewMember{info} to every member but `info` itself, and to our own member actor.
+void announce_join(self_ptr self, const member_info& info) {
+  auto& st = self->state;
+  caf::anon_send(st.member, join_msg{{info}});
+  for (auto& [addr, rec] : st.records) {
+    if (addr == info.service_address)
+      continue;
+    clusterpb::NewMemberRequest req;
+    to_proto(info, *req.mutable_memberinfo());
+    caf::anon_send(peer(self, addr), make_job<clusterpb::NewMemberResponse>(
+                                       0, std::move(req), NANOCAF_CALL(member, NewMember),
+                                       [addr = addr](const std::string& err) {
+                                         log::warn("NewMember to ", addr, " failed: ", err);
+                                       }));
+  }
+}
+
+// DelMember{address} to every remaining member and our own member actor.
+void announce_leave(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  caf::anon_send(st.member, leave_atom::value, address);
+  for (auto& [addr, rec] : st.records) {
+    clusterpb::DelMemberRequest req;
+    req.set_serviceaddr(address);
+    caf::anon_send(peer(self, addr), make_job<clusterpb::DelMemberResponse>(
+                                       0, std::move(req), NANOCAF_CALL(member, DelMember),
+                                       [addr = addr](const std::string& err) {
+                                         log::warn("DelMember to ", addr, " failed: ", err);
+                                       }));
+  }
+}
+
+void drop(self_ptr self, const std::string& address, const char* why) {
+  auto& st = self->state;
+  auto i = st.records.find(address);
+  if (i == st.records.end())
+    return;
+  auto info = std::move(i->second.info);
+  st.records.erase(i);
+  if (auto p = st.peers.find(address); p != st.peers.end()) {
+    caf::anon_send_exit(p->second, caf::exit_reason::user_shutdown);
+    st.peers.erase(p);
+  }
+  log::info("member ", address, " removed: ", why);
+  announce_leave(self, address);
+  if (st.opts.on_unregister) {
+    try {
+      st.opts.on_unregister(info);
+    } catch (const std::exception& e) {
+      log::error("unregister callback threw: ", e.what());
+    }
+  }
+}
+
+caf::behavior master_actor(self_ptr self, options opts, member_info self_info, caf::actor member) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.self = std::move(self_info);
+  st.member = std::move(member);
+  self->delayed_send(self, st.opts.heartbeat, evict_tick_atom::value);
+  return {
+    [=](register_req& r) {
+      auto& st = self->state;
+      auto& addr = r.info.service_address;
+      if (addr.empty()) {
+        r.reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "invalid register request"), {});
+        return;
+      }
+      // A restart on the same address: the old process's routes and sessions go everywhere.
+      if (st.records.count(addr))
+        drop(self, addr, "registered again (restarted)");
+      std::vector<member_info> others{st.self};
+      for (auto& [a, rec] : st.records)
+        others.push_back(rec.info);
+      st.records[addr] = {r.info, clock::now()};
+      log::info("member ", addr, " registered");
+      announce_join(self, r.info);
+      r.reply(grpc::Status::OK, others);
+    },
+    [=](unregister_req& r) {
+      auto& st = self->state;
+      if (!st.records.count(r.address)) {
+        r.reply(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                             "address " + r.address + " has not registered"));
+        return;
+      }
+      drop(self, r.address, "unregistered");
+      r.reply(grpc::Status::OK);
+    },
+    [=](heartbeat_req& r) {
+      auto& st = self->state;
+      auto i = st.records.find(r.info.service_address);
+      if (i != st.records.end()) {
+        i->second.last_heartbeat = clock::now();
+      } else if (!r.info.service_address.empty()) {
+        // Unknown: this master restarted, or evicted a member that was only paused.
+        st.records[r.info.service_address] = {r.info, clock::now()};
+        log::info("member ", r.info.service_address, " known again from its heartbeat");
+        announce_join(self, r.info);
+      }
+      r.reply(grpc::Status::OK);
+    },
+    [=](evict_tick_atom) {
+      auto& st = self->state;
+      auto limit = st.opts.heartbeat * st.opts.eviction_misses;
+      auto now = clock::now();
+      std::vector<std::string> silent;
+      for (auto& [addr, rec] : st.records)
+        if (now - rec.last_heartbeat > limit)
+          silent.push_back(addr);
+      for (auto& addr : silent)
+        drop(self, addr, "evicted: no heartbeat");
+      self->delayed_send(self, st.opts.heartbeat, evict_tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
+                        caf::actor member) {
+  return sys.spawn(master_actor, opts, std::move(self_info), std::move(member));
+}
+
+} // namespace nanocaf::cluster::detail

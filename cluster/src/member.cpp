@@ -1,0 +1,374 @@
+// The member actor: what one node knows of the cluster and does for it (spec 7.3-7.7).
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "detail/actors.hpp"
+#include "detail/convert.hpp"
+#include "detail/peer.hpp"
+#include "nanocaf/log.hpp"
+#include "nanocaf/runtime.hpp"
+#include "remote_outlet.hpp"
+
+namespace nanocaf::cluster::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// A request this gate forwarded and whose response has not come back yet.
+struct pending_request {
+  std::string node;
+  session origin;
+  clock::time_point since;
+};
+
+struct member_state {
+  runtime* rt = nullptr;
+  options opts;
+  member_info self;
+  std::shared_ptr<status_board> board;
+  bool registered = false;
+
+  std::map<std::string, member_info> members;            // by address, this node excluded
+  std::map<std::string, std::vector<std::string>> providers; // service -> addresses
+  std::unordered_map<std::string, caf::actor> peers;     // bridges, by address
+  // Sessions of clients connected to other nodes, by (gate address, gate session id).
+  std::map<std::pair<std::string, std::int64_t>, session> remote_sessions;
+  std::map<std::pair<std::int64_t, std::uint64_t>, pending_request> pending; // (sid, mid)
+  std::mt19937 rng{std::random_device{}()};
+  static inline const char* name = "nanocaf.member";
+
+  ~member_state() {
+    for (auto& [addr, peer] : peers)
+      caf::anon_send_exit(peer, caf::exit_reason::user_shutdown);
+    for (auto& [key, s] : remote_sessions)
+      rt->close_remote_session(s);
+  }
+};
+
+using self_ptr = caf::stateful_actor<member_state>*;
+
+void publish(self_ptr self) {
+  auto& st = self->state;
+  std::lock_guard<std::mutex> guard{st.board->mu};
+  st.board->members.clear();
+  for (auto& [addr, info] : st.members)
+    st.board->members.push_back(info);
+  st.board->registered = st.registered;
+  st.board->remote_sessions = st.remote_sessions.size();
+}
+
+const caf::actor& peer(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  auto i = st.peers.find(address);
+  if (i == st.peers.end())
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout)).first;
+  return i->second;
+}
+
+void rebuild_providers(member_state& st) {
+  st.providers.clear();
+  for (auto& [addr, info] : st.members)
+    for (auto& service : info.services)
+      st.providers[service].push_back(addr);
+}
+
+void add_members(self_ptr self, const std::vector<member_info>& infos) {
+  auto& st = self->state;
+  for (auto& info : infos) {
+    if (info.service_address == st.self.service_address)
+      continue;
+    // A node that registers again replaces its old record: no duplicate service entries.
+    st.members[info.service_address] = info;
+    log::info("member ", info.service_address, " offers [", [&] {
+      std::string list;
+      for (auto& s : info.services)
+        list += (list.empty() ? "" : ", ") + s;
+      return list;
+    }(), "]");
+  }
+  rebuild_providers(st);
+  publish(self);
+}
+
+void reply_error(const session& origin, std::uint64_t mid, int code, const std::string& text) {
+  if (mid == 0)
+    return;
+  nlohmann::json body{{"code", code}, {"error", text}};
+  origin.response_payload(mid, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void fail_pending(member_state& st, const std::string& node, const std::string& why) {
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (i->second.node == node) {
+      reply_error(i->second.origin, i->first.second, 503, why);
+      i = st.pending.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void remove_member(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  if (st.members.erase(address) == 0)
+    return;
+  log::info("member ", address, " left");
+  rebuild_providers(st);
+  if (auto p = st.peers.find(address); p != st.peers.end()) {
+    caf::anon_send_exit(p->second, caf::exit_reason::user_shutdown);
+    st.peers.erase(p);
+  }
+  // Its clients are gone: free the sessions we held for them.
+  for (auto i = st.remote_sessions.begin(); i != st.remote_sessions.end();) {
+    if (i->first.first == address) {
+      st.rt->close_remote_session(i->second);
+      i = st.remote_sessions.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  fail_pending(st, address, "node " + address + " left the cluster");
+  publish(self);
+}
+
+// The node for `service` for this session: its binding if still valid, else a new choice.
+std::string choose_node(self_ptr self, const std::string& service, const session& origin,
+                        const std::vector<std::string>& candidates) {
+  auto& st = self->state;
+  if (auto bound = origin.find_route(service)) {
+    if (std::find(candidates.begin(), candidates.end(), *bound) != candidates.end())
+      return *bound;
+    origin.delete_route(service); // its node left: choose again
+  }
+  std::string chosen;
+  if (st.opts.route) {
+    std::vector<member_info> infos;
+    for (auto& addr : candidates)
+      infos.push_back(st.members[addr]);
+    chosen = st.opts.route(service, origin, infos);
+    if (chosen.empty())
+      return chosen;
+  } else {
+    std::uniform_int_distribution<std::size_t> pick{0, candidates.size() - 1};
+    chosen = candidates[pick(st.rng)];
+  }
+  origin.bind_route(service, chosen);
+  return chosen;
+}
+
+void forward(self_ptr self, forward_msg& f) {
+  auto& st = self->state;
+  auto& msg = f.msg;
+  std::uint64_t mid = msg.type == codec::message_type::request ? msg.id : 0;
+  auto dot = msg.route.rfind('.');
+  auto service = dot == std::string::npos ? std::string{} : msg.route.substr(0, dot);
+  auto providers = st.providers.find(service);
+  if (providers == st.providers.end() || providers->second.empty()) {
+    log::debug("no node offers ", msg.route);
+    reply_error(f.origin, mid, reply_code::route_not_found, "route not found: " + msg.route);
+    return;
+  }
+  auto node = choose_node(self, service, f.origin, providers->second);
+  if (node.empty()) {
+    reply_error(f.origin, mid, reply_code::route_not_found, "no node chosen for " + msg.route);
+    return;
+  }
+  // A remote session keeps its gate as origin, so a third node answers the gate directly.
+  std::string gate = st.self.service_address;
+  std::int64_t gate_session = f.origin.id();
+  if (auto* remote = dynamic_cast<const remote_outlet*>(f.origin.out().get())) {
+    gate = remote->gate();
+    gate_session = remote->gate_session();
+  } else if (mid != 0) {
+    st.pending[{gate_session, mid}] = {node, f.origin, clock::now()};
+  }
+  auto failed = [origin = f.origin, mid, node, route = msg.route](const std::string& err) {
+    reply_error(origin, mid, 503, "node " + node + " did not take " + route + ": " + err);
+  };
+  if (mid != 0) {
+    clusterpb::RequestMessage req;
+    req.set_gateaddr(gate);
+    req.set_sessionid(gate_session);
+    req.set_id(mid);
+    req.set_route(std::move(msg.route));
+    req.set_data(std::move(msg.payload));
+    caf::anon_send(peer(self, node), make_job<clusterpb::MemberHandleResponse>(
+                                       gate_session, std::move(req),
+                                       NANOCAF_CALL(member, HandleRequest), std::move(failed)));
+  } else {
+    clusterpb::NotifyMessage req;
+    req.set_gateaddr(gate);
+    req.set_sessionid(gate_session);
+    req.set_route(std::move(msg.route));
+    req.set_data(std::move(msg.payload));
+    caf::anon_send(peer(self, node), make_job<clusterpb::MemberHandleResponse>(
+                                       gate_session, std::move(req),
+                                       NANOCAF_CALL(member, HandleNotify), std::move(failed)));
+  }
+}
+
+void remote_in(self_ptr self, remote_in_msg& in) {
+  auto& st = self->state;
+  auto key = std::make_pair(in.gate, in.gate_session);
+  auto i = st.remote_sessions.find(key);
+  if (i == st.remote_sessions.end()) {
+    auto out = std::make_shared<remote_outlet>(in.gate, in.gate_session, peer(self, in.gate));
+    i = st.remote_sessions.emplace(key, st.rt->open_remote_session(std::move(out))).first;
+    publish(self);
+  }
+  st.rt->dispatch(i->second, std::move(in.msg));
+}
+
+// Our client's session ended: every node may hold a remote session for it (chained calls
+// reach nodes this gate never called), so all are told, each in order after that session's
+// earlier messages.
+void local_closed(self_ptr self, std::int64_t sid) {
+  auto& st = self->state;
+  for (auto i = st.pending.lower_bound({sid, 0}); i != st.pending.end() && i->first.first == sid;)
+    i = st.pending.erase(i);
+  for (auto& [addr, info] : st.members) {
+    clusterpb::SessionClosedRequest req;
+    req.set_sessionid(sid);
+    caf::anon_send(peer(self, addr), make_job<clusterpb::SessionClosedResponse>(
+                                       sid, std::move(req), NANOCAF_CALL(member, SessionClosed)));
+  }
+}
+
+void remote_closed(self_ptr self, std::int64_t sid) {
+  auto& st = self->state;
+  bool changed = false;
+  for (auto i = st.remote_sessions.begin(); i != st.remote_sessions.end();) {
+    if (i->first.second == sid) {
+      st.rt->close_remote_session(i->second);
+      i = st.remote_sessions.erase(i);
+      changed = true;
+    } else {
+      ++i;
+    }
+  }
+  if (changed)
+    publish(self);
+}
+
+void send_register(self_ptr self) {
+  auto& st = self->state;
+  clusterpb::RegisterRequest req;
+  to_proto(st.self, *req.mutable_memberinfo());
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  peer_job job;
+  job.start = [req, me](stubs& io, call_done done) {
+    async_call<clusterpb::RegisterRequest, clusterpb::RegisterResponse>(
+      io.timeout, req,
+      [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
+        io.master->async()->Register(ctx, rq, rs, std::move(cb));
+      },
+      [me, done](const grpc::Status& status, clusterpb::RegisterResponse& resp) {
+        if (status.ok()) {
+          std::vector<member_info> members;
+          for (auto& m : resp.members())
+            members.push_back(from_proto(m));
+          caf::anon_send(me, registered_atom::value, std::move(members));
+        }
+        done(status);
+      });
+  };
+  auto retry = st.opts.retry_interval;
+  auto master = st.opts.master_address;
+  job.failed = [me, retry, master](const std::string& err) {
+    log::warn("register with master ", master, " failed (", err, "); retrying in ", retry.count(),
+              " ms");
+    caf::delayed_anon_send(me, retry, register_tick_atom::value);
+  };
+  caf::anon_send(peer(self, st.opts.master_address), std::move(job));
+}
+
+void send_heartbeat(self_ptr self) {
+  auto& st = self->state;
+  clusterpb::HeartbeatRequest req;
+  to_proto(st.self, *req.mutable_memberinfo());
+  auto master = st.opts.master_address;
+  caf::anon_send(peer(self, master),
+                 make_job<clusterpb::HeartbeatResponse>(
+                   0, std::move(req), NANOCAF_CALL(master, Heartbeat),
+                   [master](const std::string& err) {
+                     log::debug("heartbeat to master ", master, " failed: ", err);
+                   }));
+}
+
+// Requests whose node never answered (a handler that never replies, a lost reply) do not
+// stay forever: after this long they get an error reply.
+constexpr auto pending_limit = std::chrono::seconds(60);
+
+void expire_pending(member_state& st) {
+  auto now = clock::now();
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (now - i->second.since > pending_limit) {
+      reply_error(i->second.origin, i->first.second, 504, "no response from " + i->second.node);
+      i = st.pending.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info self_info,
+                           std::shared_ptr<status_board> board) {
+  auto& st = self->state;
+  st.rt = rt;
+  st.opts = std::move(opts);
+  st.self = std::move(self_info);
+  st.board = std::move(board);
+  return {
+    [=](start_atom) {
+      auto& st = self->state;
+      if (st.opts.is_master) {
+        st.registered = true;
+        publish(self);
+      } else {
+        send_register(self);
+      }
+      self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
+    },
+    [=](register_tick_atom) { send_register(self); },
+    [=](registered_atom, std::vector<member_info>& members) {
+      auto& st = self->state;
+      log::info("registered with master ", st.opts.master_address, ": ", members.size(),
+                " other node(s)");
+      st.registered = true;
+      add_members(self, members);
+    },
+    [=](heartbeat_tick_atom) {
+      auto& st = self->state;
+      if (!st.opts.is_master && st.registered)
+        send_heartbeat(self);
+      expire_pending(st);
+      self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
+    },
+    [=](forward_msg& f) { forward(self, f); },
+    [=](remote_in_msg& in) { remote_in(self, in); },
+    [=](join_msg& j) { add_members(self, j.members); },
+    [=](leave_atom, const std::string& address) { remove_member(self, address); },
+    [=](local_closed_atom, std::int64_t sid) { local_closed(self, sid); },
+    [=](remote_closed_atom, std::int64_t sid) { remote_closed(self, sid); },
+    [=](response_seen_atom, std::int64_t sid, std::uint64_t mid) {
+      self->state.pending.erase({sid, mid});
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
+                        std::shared_ptr<status_board> board) {
+  return rt.system().spawn(member_actor, &rt, opts, std::move(self_info), std::move(board));
+}
+
+} // namespace nanocaf::cluster::detail

@@ -1,0 +1,149 @@
+#include "nanocaf/cluster/cluster.hpp"
+
+#include <mutex>
+#include <stdexcept>
+
+#include <caf/send.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "detail/actors.hpp"
+#include "detail/services.hpp"
+#include "nanocaf/log.hpp"
+#include "nanocaf/proto/cluster.grpc.pb.h"
+#include "remote_outlet.hpp"
+
+namespace nanocaf::cluster {
+
+namespace {
+
+// The runtime's way into the cluster: called on session actors, it only sends to the member
+// actor. The handle can be dropped at stop while sessions still call in.
+class member_router final : public remote_router {
+public:
+  void attach(caf::actor member) {
+    std::lock_guard<std::mutex> guard{mu_};
+    member_ = std::move(member);
+  }
+  void detach() { attach(nullptr); }
+
+  void forward(const session& origin, codec::message msg) override {
+    if (auto m = handle())
+      caf::anon_send(m, detail::forward_msg{origin, std::move(msg)});
+  }
+  void session_closed(const session& s) override {
+    if (auto m = handle())
+      caf::anon_send(m, detail::local_closed_atom::value, s.id());
+  }
+
+private:
+  caf::actor handle() {
+    std::lock_guard<std::mutex> guard{mu_};
+    return member_;
+  }
+  std::mutex mu_;
+  caf::actor member_;
+};
+
+} // namespace
+
+struct node::impl {
+  impl(runtime& r, options o) : rt(r), opts(std::move(o)) {}
+
+  runtime& rt;
+  options opts;
+  std::shared_ptr<member_router> router = std::make_shared<member_router>();
+  std::shared_ptr<detail::status_board> board = std::make_shared<detail::status_board>();
+  caf::actor member;
+  caf::actor master;
+  std::unique_ptr<detail::member_service> member_svc;
+  std::unique_ptr<detail::master_service> master_svc;
+  std::unique_ptr<grpc::Server> server;
+  bool started = false;
+  bool stopped = false;
+};
+
+node::node(runtime& rt, options opts) : impl_(std::make_unique<impl>(rt, std::move(opts))) {
+  auto& o = impl_->opts;
+  if (o.service_address.empty())
+    throw std::invalid_argument("cluster: the node needs a service address");
+  if (!o.is_master && o.master_address.empty())
+    throw std::invalid_argument("cluster: a member needs the master's address");
+  rt.set_remote_router(impl_->router);
+}
+
+node::~node() { stop(); }
+
+void node::start() {
+  auto& d = *impl_;
+  if (d.started)
+    return;
+  d.started = true;
+  member_info self{d.opts.label, d.opts.service_address, d.rt.services()};
+  d.member = detail::spawn_member(d.rt, d.opts, self, d.board);
+  d.router->attach(d.member);
+  d.member_svc = std::make_unique<detail::member_service>(d.rt, d.member);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(d.opts.service_address, grpc::InsecureServerCredentials(), &port);
+  // Every service is registered before the server starts (nano registers late: spec 9.1 #8).
+  builder.RegisterService(d.member_svc.get());
+  if (d.opts.is_master) {
+    d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member);
+    d.master_svc = std::make_unique<detail::master_service>(d.master);
+    builder.RegisterService(d.master_svc.get());
+  }
+  d.server = builder.BuildAndStart();
+  if (!d.server || port == 0)
+    throw std::runtime_error("cluster: cannot serve gRPC on " + d.opts.service_address);
+  log::info(d.opts.is_master ? "master" : "member", " serving the cluster protocol on ",
+            d.opts.service_address);
+  caf::anon_send(d.member, detail::start_atom::value);
+}
+
+void node::stop() {
+  auto& d = *impl_;
+  if (!d.started || d.stopped)
+    return;
+  d.stopped = true;
+  if (!d.opts.is_master) {
+    // Leave cleanly: a blocking call is fine here, this is not an actor.
+    auto channel = grpc::CreateChannel(d.opts.master_address, grpc::InsecureChannelCredentials());
+    auto stub = clusterpb::Master::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + d.opts.rpc_timeout);
+    clusterpb::UnregisterRequest req;
+    req.set_serviceaddr(d.opts.service_address);
+    clusterpb::UnregisterResponse resp;
+    if (auto st = stub->Unregister(&ctx, req, &resp); !st.ok())
+      log::warn("unregister from master failed: ", st.error_message());
+  }
+  d.router->detach();
+  if (d.server)
+    d.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  if (d.member_svc)
+    d.member_svc->detach();
+  if (d.master_svc)
+    d.master_svc->detach();
+  if (d.master)
+    caf::anon_send_exit(d.master, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.member, caf::exit_reason::user_shutdown);
+  d.master = nullptr;
+  d.member = nullptr;
+}
+
+std::vector<member_info> node::members() const {
+  std::lock_guard<std::mutex> guard{impl_->board->mu};
+  return impl_->board->members;
+}
+
+bool node::registered() const {
+  std::lock_guard<std::mutex> guard{impl_->board->mu};
+  return impl_->board->registered;
+}
+
+std::size_t node::remote_sessions() const {
+  std::lock_guard<std::mutex> guard{impl_->board->mu};
+  return impl_->board->remote_sessions;
+}
+
+} // namespace nanocaf::cluster

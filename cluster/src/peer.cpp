@@ -1,0 +1,108 @@
+#include "detail/peer.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "nanocaf/log.hpp"
+
+namespace nanocaf::cluster::detail {
+
+namespace {
+
+using done_atom = caf::atom_constant<caf::atom("peerdone")>;
+
+struct peer_state {
+  std::string address;
+  stubs io;
+  // Per session: the job in flight first, then the ones waiting for it.
+  std::unordered_map<std::int64_t, std::deque<peer_job>> queues;
+  // Jobs not tied to a session, in flight, by ticket.
+  std::unordered_map<std::uint64_t, peer_job> loose;
+  std::uint64_t next_ticket = 1;
+  static inline const char* name = "nanocaf.peer";
+
+  ~peer_state() {
+    // The peer is gone (it left the cluster, or the node stops): nothing queued will be sent.
+    for (auto& [sid, q] : queues)
+      for (auto& job : q)
+        if (job.failed)
+          job.failed("node " + address + " left the cluster");
+    for (auto& [ticket, job] : loose)
+      if (job.failed)
+        job.failed("node " + address + " left the cluster");
+  }
+};
+
+using self_ptr = caf::stateful_actor<peer_state>*;
+
+// `key` is a session id (> 0) or a negative ticket for a loose job.
+void launch(self_ptr self, peer_job& job, std::int64_t key) {
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  job.start(self->state.io, [me, key](const grpc::Status& st) {
+    caf::anon_send(me, done_atom::value, key, st.ok(),
+                   st.ok() ? std::string{} : std::to_string(st.error_code()) + " " + st.error_message());
+  });
+}
+
+caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout) {
+  auto& st = self->state;
+  st.address = address;
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  st.io.member = clusterpb::Member::NewStub(channel);
+  st.io.master = clusterpb::Master::NewStub(channel);
+  st.io.timeout = timeout;
+  return {
+    [=](peer_job& job) {
+      auto& st = self->state;
+      if (job.session == 0) {
+        auto ticket = st.next_ticket++;
+        auto& slot = st.loose[ticket] = std::move(job);
+        launch(self, slot, -static_cast<std::int64_t>(ticket));
+        return;
+      }
+      auto& q = st.queues[job.session];
+      q.push_back(std::move(job));
+      if (q.size() == 1)
+        launch(self, q.front(), q.front().session);
+    },
+    [=](done_atom, std::int64_t key, bool ok, const std::string& error) {
+      auto& st = self->state;
+      peer_job finished;
+      if (key < 0) {
+        auto i = st.loose.find(static_cast<std::uint64_t>(-key));
+        if (i == st.loose.end())
+          return;
+        finished = std::move(i->second);
+        st.loose.erase(i);
+      } else {
+        auto i = st.queues.find(key);
+        if (i == st.queues.end() || i->second.empty())
+          return;
+        finished = std::move(i->second.front());
+        i->second.pop_front();
+        if (i->second.empty())
+          st.queues.erase(i);
+        else
+          launch(self, i->second.front(), key);
+      }
+      if (!ok) {
+        log::debug("call to ", st.address, " failed: ", error);
+        if (finished.failed)
+          finished.failed(error);
+      }
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
+                      std::chrono::milliseconds timeout) {
+  return sys.spawn(peer_actor, address, timeout);
+}
+
+} // namespace nanocaf::cluster::detail

@@ -1,0 +1,38 @@
+// A remote session's path back to its client: pushes and responses go to the client's gate
+// as HandlePush / HandleResponse, close as CloseSession, through the bridge to that gate.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include "nanocaf/outlet.hpp"
+
+namespace nanocaf::cluster::detail {
+
+class remote_outlet final : public outlet {
+public:
+  remote_outlet(std::string gate, std::int64_t gate_session, caf::actor gate_peer)
+    : gate_(std::move(gate)),
+      gate_session_(gate_session),
+      peer_(std::move(gate_peer)),
+      text_(gate_ + "#" + std::to_string(gate_session)) {}
+
+  const std::string& gate() const noexcept { return gate_; }
+  std::int64_t gate_session() const noexcept { return gate_session_; }
+
+  bool forwards_messages() const noexcept override { return true; }
+  void deliver(codec::message_type type, std::uint64_t mid, std::string_view route,
+               std::string payload) override;
+  void send(shared_bytes) override {} // never used: this outlet forwards messages
+  /// nano's protocol has no remote kick: the gate closes the client's connection.
+  void kick(shared_bytes) override { close(); }
+  void close() override;
+  const std::string& remote_address() const override { return text_; }
+
+private:
+  std::string gate_;
+  std::int64_t gate_session_;
+  caf::actor peer_;
+  std::string text_;
+};
+
+} // namespace nanocaf::cluster::detail

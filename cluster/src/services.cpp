@@ -1,0 +1,140 @@
+#include "detail/services.hpp"
+
+#include <caf/send.hpp>
+
+#include "detail/convert.hpp"
+#include "detail/messages.hpp"
+#include "nanocaf/runtime.hpp"
+
+namespace nanocaf::cluster::detail {
+
+namespace {
+
+grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, grpc::Status status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+grpc::Status no_session(std::int64_t sid) {
+  return {grpc::StatusCode::NOT_FOUND, "session not found: " + std::to_string(sid)};
+}
+
+codec::message inbound(codec::message_type type, std::uint64_t id, const std::string& route,
+                       const std::string& data) {
+  return codec::message{type, id, route, data, false};
+}
+
+} // namespace
+
+grpc::ServerUnaryReactor* member_service::HandleRequest(grpc::CallbackServerContext* ctx,
+                                                        const clusterpb::RequestMessage* req,
+                                                        clusterpb::MemberHandleResponse*) {
+  if (!rt_.has_route(req->route()))
+    return finish(ctx, {grpc::StatusCode::NOT_FOUND,
+                        "service not found in current node: " + req->route()});
+  caf::anon_send(member_, remote_in_msg{req->gateaddr(), req->sessionid(),
+                                        inbound(codec::message_type::request, req->id(),
+                                                req->route(), req->data())});
+  return finish(ctx, grpc::Status::OK); // queued; the reply comes as HandleResponse
+}
+
+grpc::ServerUnaryReactor* member_service::HandleNotify(grpc::CallbackServerContext* ctx,
+                                                       const clusterpb::NotifyMessage* req,
+                                                       clusterpb::MemberHandleResponse*) {
+  if (!rt_.has_route(req->route()))
+    return finish(ctx, {grpc::StatusCode::NOT_FOUND,
+                        "service not found in current node: " + req->route()});
+  caf::anon_send(member_, remote_in_msg{req->gateaddr(), req->sessionid(),
+                                        inbound(codec::message_type::notify, 0, req->route(),
+                                                req->data())});
+  return finish(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* member_service::HandlePush(grpc::CallbackServerContext* ctx,
+                                                     const clusterpb::PushMessage* req,
+                                                     clusterpb::MemberHandleResponse*) {
+  bool found = rt_.with_session(req->sessionid(), [route = req->route(), data = req->data()](
+                                                    const session& s) { s.push_payload(route, data); });
+  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+}
+
+grpc::ServerUnaryReactor* member_service::HandleResponse(grpc::CallbackServerContext* ctx,
+                                                         const clusterpb::ResponseMessage* req,
+                                                         clusterpb::MemberHandleResponse*) {
+  auto sid = req->sessionid();
+  auto id = req->id();
+  bool found = rt_.with_session(sid, [id, data = req->data()](const session& s) {
+    s.response_payload(id, data);
+  });
+  caf::anon_send(member_, response_seen_atom::value, sid, id);
+  return finish(ctx, found ? grpc::Status::OK : no_session(sid));
+}
+
+grpc::ServerUnaryReactor* member_service::NewMember(grpc::CallbackServerContext* ctx,
+                                                    const clusterpb::NewMemberRequest* req,
+                                                    clusterpb::NewMemberResponse*) {
+  caf::anon_send(member_, join_msg{{from_proto(req->memberinfo())}});
+  return finish(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* member_service::DelMember(grpc::CallbackServerContext* ctx,
+                                                    const clusterpb::DelMemberRequest* req,
+                                                    clusterpb::DelMemberResponse*) {
+  caf::anon_send(member_, leave_atom::value, req->serviceaddr());
+  return finish(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* member_service::SessionClosed(grpc::CallbackServerContext* ctx,
+                                                        const clusterpb::SessionClosedRequest* req,
+                                                        clusterpb::SessionClosedResponse*) {
+  caf::anon_send(member_, remote_closed_atom::value, req->sessionid());
+  return finish(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerContext* ctx,
+                                                       const clusterpb::CloseSessionRequest* req,
+                                                       clusterpb::CloseSessionResponse*) {
+  bool found = rt_.with_session(req->sessionid(), [](const session& s) { s.close(); });
+  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+}
+
+grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* ctx,
+                                                   const clusterpb::RegisterRequest* req,
+                                                   clusterpb::RegisterResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!req->has_memberinfo()) {
+    reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT, "invalid register request"});
+    return reactor;
+  }
+  // The master actor answers; the reply runs on its thread and finishes the call.
+  caf::anon_send(master_, register_req{from_proto(req->memberinfo()),
+                                       [reactor, resp](const grpc::Status& st,
+                                                       const std::vector<member_info>& members) {
+                                         for (auto& m : members)
+                                           to_proto(m, *resp->add_members());
+                                         reactor->Finish(st);
+                                       }});
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* master_service::Unregister(grpc::CallbackServerContext* ctx,
+                                                     const clusterpb::UnregisterRequest* req,
+                                                     clusterpb::UnregisterResponse*) {
+  auto* reactor = ctx->DefaultReactor();
+  caf::anon_send(master_, unregister_req{req->serviceaddr(), [reactor](const grpc::Status& st) {
+                                           reactor->Finish(st);
+                                         }});
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* master_service::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                    const clusterpb::HeartbeatRequest* req,
+                                                    clusterpb::HeartbeatResponse*) {
+  auto* reactor = ctx->DefaultReactor();
+  caf::anon_send(master_, heartbeat_req{from_proto(req->memberinfo()),
+                                        [reactor](const grpc::Status& st) { reactor->Finish(st); }});
+  return reactor;
+}
+
+} // namespace nanocaf::cluster::detail
