@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
 
     auto opts = nanocaf::apps::cluster_options_from(f, role == "master");
     opts.label = opts.label.empty() ? role : opts.label;
+    // JoinRoom is routed by the master and SyncMessage by the gate: both must pick the same
+    // chat node for a client, or the room splits (as it does in nano's demo).
+    opts.route = nanocaf::cluster::route_by_client;
     nanocaf::cluster::node cluster{rt, opts};
     rt.start();
     cluster.start();

@@ -139,6 +139,12 @@ void remove_member(self_ptr self, const std::string& address) {
   publish(self);
 }
 
+client_ref client_of(const member_state& st, const session& s) {
+  if (auto* remote = dynamic_cast<const remote_outlet*>(s.out().get()))
+    return {remote->gate(), remote->gate_session()};
+  return {st.self.service_address, s.id()};
+}
+
 // The node for `service` for this session: its binding if still valid, else a new choice.
 std::string choose_node(self_ptr self, const std::string& service, const session& origin,
                         const std::vector<std::string>& candidates) {
@@ -153,7 +159,7 @@ std::string choose_node(self_ptr self, const std::string& service, const session
     std::vector<member_info> infos;
     for (auto& addr : candidates)
       infos.push_back(st.members[addr]);
-    chosen = st.opts.route(service, origin, infos);
+    chosen = st.opts.route(service, origin, client_of(st, origin), infos);
     if (chosen.empty())
       return chosen;
   } else {
@@ -182,14 +188,9 @@ void forward(self_ptr self, forward_msg& f) {
     return;
   }
   // A remote session keeps its gate as origin, so a third node answers the gate directly.
-  std::string gate = st.self.service_address;
-  std::int64_t gate_session = f.origin.id();
-  if (auto* remote = dynamic_cast<const remote_outlet*>(f.origin.out().get())) {
-    gate = remote->gate();
-    gate_session = remote->gate_session();
-  } else if (mid != 0) {
+  auto [gate, gate_session] = client_of(st, f.origin);
+  if (mid != 0 && gate == st.self.service_address)
     st.pending[{gate_session, mid}] = {node, f.origin, clock::now()};
-  }
   auto failed = [origin = f.origin, mid, node, route = msg.route](const std::string& err) {
     reply_error(origin, mid, 503, "node " + node + " did not take " + route + ": " + err);
   };
@@ -365,6 +366,22 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
 }
 
 } // namespace
+
+} // namespace nanocaf::cluster::detail
+
+namespace nanocaf::cluster {
+
+std::string route_by_client(const std::string&, const session&, const client_ref& client,
+                            const std::vector<member_info>& candidates) {
+  if (candidates.empty())
+    return {};
+  auto n = static_cast<std::int64_t>(candidates.size());
+  return candidates[static_cast<std::size_t>(((client.session_id % n) + n) % n)].service_address;
+}
+
+} // namespace nanocaf::cluster
+
+namespace nanocaf::cluster::detail {
 
 caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
                         std::shared_ptr<status_board> board) {

@@ -23,10 +23,24 @@ struct member_info {
   std::vector<std::string> services;
 };
 
-/// Picks the node for `service` among `candidates` (all offer it); returns its address, or an
-/// empty string to drop the message. nano's WithCustomerRemoteServiceRoute.
-using route_function = std::function<std::string(
-  const std::string& service, const session& s, const std::vector<member_info>& candidates)>;
+/// The client a session stands for, the same on every node: its gate's address and its
+/// session id there.
+struct client_ref {
+  std::string gate;
+  std::int64_t session_id = 0;
+};
+
+/// Picks the node for `service` among `candidates` (all offer it, sorted by address, the same
+/// order on every node); returns its address, or an empty string to drop the message. nano's
+/// WithCustomerRemoteServiceRoute, plus the client's identity, so that every node can make
+/// the same choice for one client (nano's demo cannot: spec 8.2).
+using route_function =
+  std::function<std::string(const std::string& service, const session& s, const client_ref& client,
+                            const std::vector<member_info>& candidates)>;
+
+/// Route function: the same node for a client on every node (session id modulo candidates).
+std::string route_by_client(const std::string& service, const session& s, const client_ref& client,
+                            const std::vector<member_info>& candidates);
 
 struct options {
   /// This node's gRPC address: where it listens and what the others dial. Port 0 is not

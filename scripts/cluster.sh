@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A local nanocaf cluster on 127.0.0.1: master, N chat nodes and a gate (nano's cluster demo).
+#   scripts/cluster.sh up [--chat N]   build if needed, start, wait until the gate answers
+#   scripts/cluster.sh down            stop every node (SIGTERM, then SIGKILL after 5 s)
+#   scripts/cluster.sh status          which nodes run
+#   scripts/cluster.sh logs [-f]       the nodes' logs
+# Pid files and logs go to $NANOCAF_RUN_DIR (default: run/ in the repository).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+run=${NANOCAF_RUN_DIR:-$root/run}
+master_addr=127.0.0.1:34567
+gate_addr=127.0.0.1:34570
+gate_clients=127.0.0.1:34590
+chat_base_port=34580
+
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_node() { # name, args...
+  local name=$1; shift
+  if alive "$run/$name.pid"; then
+    echo "$name already running (pid $(cat "$run/$name.pid"))"
+    return
+  fi
+  nohup "$bin" "$@" > "$run/$name.log" 2>&1 &
+  echo $! > "$run/$name.pid"
+  echo "started $name (pid $!)"
+}
+
+wait_port() { # host:port, seconds
+  local host=${1%:*} port=${1##*:}
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+cmd_up() {
+  local chats=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --chat) chats=$2; shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  scripts/setup.sh
+  local dir
+  dir=$(scripts/build.sh | tail -n 1)
+  bin="$root/$dir/apps/cluster-chat"
+  mkdir -p "$run"
+  start_node master --role master --listen "$master_addr"
+  wait_port "$master_addr" 10 || { echo "master did not start; see $run/master.log"; exit 1; }
+  for i in $(seq 1 "$chats"); do
+    start_node "chat$i" --role chat --listen "127.0.0.1:$((chat_base_port + i - 1))" --master "$master_addr"
+  done
+  start_node gate --role gate --listen "$gate_addr" --master "$master_addr" --gate-address "$gate_clients"
+  wait_port "$gate_clients" 10 || { echo "gate did not start; see $run/gate.log"; exit 1; }
+  echo "cluster up: open http://$gate_clients/web/cluster.html"
+}
+
+cmd_down() {
+  [ -d "$run" ] || return 0
+  local pids=()
+  for f in "$run"/*.pid; do
+    [ -e "$f" ] || continue
+    if alive "$f"; then
+      kill -TERM "$(cat "$f")" 2>/dev/null || true
+      pids+=("$(cat "$f")")
+    fi
+  done
+  for _ in $(seq 1 50); do
+    local left=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    [ $left = 0 ] && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -f "$run"/*.pid
+  echo "cluster down"
+}
+
+cmd_status() {
+  local any=0
+  for f in "$run"/*.pid; do
+    [ -e "$f" ] || continue
+    any=1
+    local name
+    name=$(basename "$f" .pid)
+    if alive "$f"; then echo "$name: running (pid $(cat "$f"))"; else echo "$name: dead"; fi
+  done
+  [ $any = 1 ] || echo "no nodes"
+}
+
+cmd_logs() {
+  if [ "${1:-}" = "-f" ]; then
+    tail -n 20 -f "$run"/*.log
+  else
+    tail -n 50 "$run"/*.log
+  fi
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) shift; cmd_logs "$@" ;;
+  *) usage ;;
+esac
