@@ -80,6 +80,25 @@ void announce_leave(self_ptr self, const std::string& address) {
   }
 }
 
+// NewMember for every known node (the master included) to `address`: a member the master
+// learned again from its heartbeat may have missed the nodes that joined meanwhile.
+void introduce_all(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  std::vector<member_info> known{st.self};
+  for (auto& [addr, rec] : st.records)
+    if (addr != address)
+      known.push_back(rec.info);
+  for (auto& info : known) {
+    clusterpb::NewMemberRequest req;
+    to_proto(info, *req.mutable_memberinfo());
+    caf::anon_send(peer(self, address), make_job<clusterpb::NewMemberResponse>(
+                                          0, std::move(req), NANOCAF_CALL(member, NewMember),
+                                          [address](const std::string& err) {
+                                            log::warn("NewMember to ", address, " failed: ", err);
+                                          }));
+  }
+}
+
 void drop(self_ptr self, const std::string& address, const char* why) {
   auto& st = self->state;
   auto i = st.records.find(address);
@@ -147,6 +166,7 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
         st.records[r.info.service_address] = {r.info, clock::now()};
         log::info("member ", r.info.service_address, " known again from its heartbeat");
         announce_join(self, r.info);
+        introduce_all(self, r.info.service_address);
       }
       r.reply(grpc::Status::OK);
     },

@@ -1,0 +1,120 @@
+// cluster-test-node: a cluster node for the multi-process tests. Every node hosts one service
+// (named by --service) with handlers that exercise the cluster, and a gate also takes TCP
+// clients. Not for users: apps/cluster_chat is the demo.
+#include <iostream>
+
+#include <nanocaf/cluster/cluster.hpp>
+#include <nanocaf/gateway/gateway.hpp>
+#include <nanocaf/gateway/signals.hpp>
+#include <nanocaf/group.hpp>
+#include <nanocaf/log.hpp>
+#include <nanocaf/runtime.hpp>
+
+#include "flags.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+
+class probe : public nanocaf::component {
+public:
+  explicit probe(nanocaf::cluster::node** cluster) : cluster_(cluster) {}
+
+  void setup() override {
+    handle("echo", [](nanocaf::session&, const nanocaf::bytes& b) { return b; });
+    handle("whoami", [](nanocaf::session& s, const nanocaf::bytes&) {
+      return json{{"uid", s.uid()}, {"service", "?"}};
+    });
+    handle("push", [](nanocaf::session& s, const json& j) {
+      for (int i = 0; i < j.value("n", 1); ++i)
+        s.push("onPush", json{{"i", i}});
+      return json{{"code", 0}};
+    });
+    handle("bind", [](nanocaf::session& s, const json& j) {
+      s.bind(j.at("uid").get<std::int64_t>());
+      return json{{"uid", s.uid()}};
+    });
+    handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
+    handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
+    // Chained: pass the payload on, as a notify, to the route it names.
+    handle("chain", [](nanocaf::session& s, const json& j) {
+      s.rpc(j.at("route").get<std::string>(), j.at("body"));
+    });
+    handle("pushback", [](nanocaf::session& s, const json& j) { s.push("onChained", j); });
+    handle("join", [this](nanocaf::session& s, const nanocaf::bytes&) {
+      room_.add(s);
+      return json{{"members", room_.count()}};
+    });
+    handle("broadcast", [this](nanocaf::session&, const json& j) {
+      room_.broadcast("onBroadcast", j);
+      return json{{"code", 0}};
+    });
+    handle("members", [this](nanocaf::session&, const nanocaf::bytes&) {
+      std::vector<std::string> services;
+      for (auto& m : (*cluster_)->members())
+        for (auto& svc : m.services)
+          services.push_back(svc);
+      std::sort(services.begin(), services.end());
+      return json{{"services", services}, {"remote_sessions", (*cluster_)->remote_sessions()}};
+    });
+  }
+
+  void after_init() override {
+    on_session_closed([this](const nanocaf::session& s) { room_.leave(s); });
+  }
+
+private:
+  nanocaf::cluster::node** cluster_;
+  nanocaf::group room_{"room"};
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  nanocaf::block_shutdown_signals();
+  nanocaf::apps::flags f{"cluster-test-node"};
+  f.add("role", "member", "master or member")
+    .add("service", "", "name of this node's service")
+    .add("listen", "", "gRPC address")
+    .add("master", "", "master's gRPC address")
+    .add("tcp", "", "client TCP address (a gate)")
+    .add("heartbeat", "0.2", "member heartbeat in seconds")
+    .add("log-level", "info", "log level");
+  int code = 0;
+  if (!f.parse(argc, argv, code))
+    return code;
+  nanocaf::log::level level;
+  if (nanocaf::log::parse_level(f.get("log-level"), level))
+    nanocaf::log::set_level(level);
+  nanocaf::runtime_options ro;
+  ro.node_id = static_cast<std::uint16_t>(nanocaf::split_host_port(f.get("listen")).second % 1024);
+  ro.worker_threads = 2;
+  nanocaf::runtime rt{ro};
+  nanocaf::cluster::node* cluster_ptr = nullptr;
+  rt.add(std::make_shared<probe>(&cluster_ptr), nanocaf::with_name(f.get("service")));
+  nanocaf::cluster::options opts;
+  opts.is_master = f.get("role") == "master";
+  opts.service_address = f.get("listen");
+  opts.master_address = opts.is_master ? "" : f.get("master");
+  opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
+  opts.retry_interval = opts.heartbeat;
+  opts.rpc_timeout = std::chrono::seconds(1);
+  nanocaf::cluster::node cluster{rt, opts};
+  cluster_ptr = &cluster;
+  rt.start();
+  cluster.start();
+  std::unique_ptr<nanocaf::gateway> gate;
+  if (!f.get("tcp").empty()) {
+    nanocaf::gateway_options gw;
+    gw.tcp_address = f.get("tcp");
+    gate = std::make_unique<nanocaf::gateway>(rt, gw);
+    gate->start();
+  }
+  std::cout << "ready" << std::endl;
+  nanocaf::wait_for_shutdown_signal();
+  if (gate)
+    gate->stop();
+  cluster.stop();
+  rt.stop();
+  return 0;
+}

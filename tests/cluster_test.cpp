@@ -1,0 +1,355 @@
+// The cluster with real processes and real gRPC on 127.0.0.1: registration tables, traffic
+// through a gate to backends and back, chained calls, session close propagation, and node
+// faults (SIGKILL of a backend or a gate, a master restart, two dead members at once).
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_client.hpp"
+
+using namespace nanocaf;
+using namespace nanocaf::test;
+using json = nlohmann::json;
+
+namespace {
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool port_open(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds limit = 8s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+std::string addr(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+// One cluster-test-node process; SIGTERM (then SIGKILL) when destroyed.
+class node_process {
+public:
+  node_process(const std::string& service, std::uint16_t grpc_port, bool master,
+               std::uint16_t master_port, std::uint16_t tcp_port = 0)
+    : grpc_port_(grpc_port) {
+    std::vector<std::string> args{NANOCAF_TEST_NODE, "--service", service, "--listen",
+                                  addr(grpc_port), "--role", master ? "master" : "member",
+                                  "--master", addr(master_port)};
+    if (tcp_port != 0) {
+      args.push_back("--tcp");
+      args.push_back(addr(tcp_port));
+    }
+    auto log = ::testing::TempDir() + "cluster-" + service + "-" + std::to_string(grpc_port) + ".log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    EXPECT_TRUE(eventually([&] { return port_open(grpc_port_); }, 10s)) << service << " did not start";
+    if (tcp_port != 0)
+      EXPECT_TRUE(eventually([&] { return port_open(tcp_port); }, 10s));
+  }
+  ~node_process() { stop(); }
+
+  void signal(int sig) {
+    if (pid_ > 0)
+      ::kill(pid_, sig);
+  }
+  void kill_now() {
+    signal(SIGKILL);
+    reap();
+  }
+  void stop() {
+    if (pid_ <= 0)
+      return;
+    signal(SIGCONT);
+    signal(SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    kill_now();
+  }
+
+private:
+  void reap() {
+    if (pid_ > 0)
+      ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::uint16_t grpc_port_;
+  pid_t pid_ = -1;
+};
+
+class Cluster : public ::testing::Test {
+protected:
+  std::uint16_t master_port = free_port();
+
+  std::unique_ptr<node_process> start(const std::string& service, bool master = false,
+                                      std::uint16_t tcp = 0, std::uint16_t port = 0) {
+    return std::make_unique<node_process>(service, port ? port : (master ? master_port : free_port()),
+                                          master, master_port, tcp);
+  }
+
+  static std::unique_ptr<test_client> client(std::uint16_t tcp) {
+    auto c = test_client::connect_tcp(tcp);
+    c->handshake_and_ack();
+    return c;
+  }
+
+  static std::optional<json> call(test_client& c, const std::string& route, const std::string& body,
+                                  ms timeout = 3s) {
+    auto id = c.request(route, body);
+    auto m = c.response(id, timeout);
+    if (!m)
+      return std::nullopt;
+    return json::parse(m->payload, nullptr, false);
+  }
+
+  // Waits until `route` (a "members" handler) reports exactly `services`.
+  static bool sees(test_client& c, const std::string& route, const std::vector<std::string>& services) {
+    return eventually([&] {
+      auto r = call(c, route, "");
+      return r && (*r)["services"] == json(services);
+    });
+  }
+};
+
+TEST_F(Cluster, RegistrationTablesAsNano) {
+  // spec 7.3: master, then member1 (gate), then member2, each with one component.
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto gate = start("GateComponent", false, tcp);
+  auto game = start("GameComponent");
+  auto c = client(tcp);
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "GameComponent.members", {"GateComponent", "MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "MasterComponent.members", {"GameComponent", "GateComponent"}));
+}
+
+TEST_F(Cluster, RequestNotifyPushAndResponseThroughTheGate) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto id = c->request("GameComponent.echo", "over grpc");
+  auto m = c->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "over grpc");
+  auto pushes = c->request("GameComponent.push", R"({"n":3})");
+  for (int i = 0; i < 3; ++i) {
+    auto p = c->push("onPush");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(json::parse(p->payload)["i"], i); // in order, through the gate
+  }
+  EXPECT_TRUE(c->response(pushes));
+  auto bound = call(*c, "GameComponent.bind", R"({"uid":42})");
+  ASSERT_TRUE(bound);
+  EXPECT_EQ((*bound)["uid"], 42);
+  // Unknown service anywhere in the cluster: an error reply, not silence.
+  auto missing = call(*c, "Nobody.echo", "");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ((*missing)["code"], 404);
+  // Notifies keep their order with the requests of the same session.
+  for (int i = 0; i < 20; ++i)
+    c->notify("GameComponent.echo", "n");
+  auto last = call(*c, "GameComponent.echo", R"("done")");
+  EXPECT_TRUE(last);
+}
+
+TEST_F(Cluster, ChainedCallRepliesStraightToTheGate) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  // gate -> game (chain) -> master (pushback) -> straight to the gate's client.
+  c->notify("GameComponent.chain", R"({"route":"MasterComponent.pushback","body":{"v":7}})");
+  auto p = c->push("onChained");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(json::parse(p->payload)["v"], 7);
+}
+
+TEST_F(Cluster, BackendBroadcastReachesClientsOfTwoGates) {
+  std::uint16_t tcp1 = free_port(), tcp2 = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate1 = start("GateComponent", false, tcp1);
+  auto gate2 = start("EdgeComponent", false, tcp2);
+  auto a = client(tcp1);
+  auto b = client(tcp2);
+  ASSERT_TRUE(sees(*a, "GateComponent.members", {"EdgeComponent", "GameComponent", "MasterComponent"}));
+  ASSERT_TRUE(sees(*b, "EdgeComponent.members", {"GameComponent", "GateComponent", "MasterComponent"}));
+  ASSERT_TRUE(call(*a, "GameComponent.join", ""));
+  ASSERT_TRUE(call(*b, "GameComponent.join", ""));
+  ASSERT_TRUE(call(*a, "GameComponent.broadcast", R"({"seq":1})"));
+  for (auto* c : {a.get(), b.get()}) {
+    auto p = c->push("onBroadcast");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(json::parse(p->payload)["seq"], 1);
+  }
+}
+
+TEST_F(Cluster, BackendCloseClosesTheClient) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  c->request("GameComponent.close", "");
+  EXPECT_TRUE(c->closed_by_server());
+}
+
+TEST_F(Cluster, ClientDisconnectFreesRemoteSessionsEverywhere) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto watcher = client(tcp);
+  ASSERT_TRUE(sees(*watcher, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  {
+    auto leaving = client(tcp);
+    ASSERT_TRUE(call(*leaving, "GameComponent.echo", R"("hi")"));
+    ASSERT_TRUE(call(*leaving, "MasterComponent.echo", R"("hi")"));
+    auto r = call(*watcher, "GameComponent.members", "");
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)["remote_sessions"], 2); // the watcher's and the leaving client's
+  }
+  EXPECT_TRUE(eventually([&] {
+    auto g = call(*watcher, "GameComponent.members", "");
+    auto m = call(*watcher, "MasterComponent.members", "");
+    return g && m && (*g)["remote_sessions"] == 1 && (*m)["remote_sessions"] == 1;
+  })) << "remote sessions of a disconnected client must be freed on every node";
+}
+
+TEST_F(Cluster, KilledBackendIsEvictedAndPendingRequestsGetErrors) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto pending = c->request("GameComponent.never", "");
+  ASSERT_TRUE(call(*c, "GameComponent.echo", R"("ok")")); // the session is bound to game
+  auto killed_at = std::chrono::steady_clock::now();
+  game->kill_now();
+  auto m = c->response(pending, 6s);
+  ASSERT_TRUE(m) << "a request pending on a dead node must get an error reply";
+  EXPECT_EQ(json::parse(m->payload)["code"], 503);
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 4s); // eviction: 4 x 0.2 s + a tick
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"MasterComponent"}));
+  auto after = call(*c, "GameComponent.echo", "");
+  ASSERT_TRUE(after);
+  EXPECT_EQ((*after)["code"], 404);
+}
+
+TEST_F(Cluster, KilledGateMakesBackendsFreeItsSessions) {
+  std::uint16_t tcp1 = free_port(), tcp2 = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate1 = start("GateComponent", false, tcp1);
+  auto gate2 = start("EdgeComponent", false, tcp2);
+  auto watcher = client(tcp1);
+  ASSERT_TRUE(sees(*watcher, "GateComponent.members", {"EdgeComponent", "GameComponent", "MasterComponent"}));
+  auto doomed = client(tcp2);
+  ASSERT_TRUE(sees(*doomed, "EdgeComponent.members", {"GameComponent", "GateComponent", "MasterComponent"}));
+  ASSERT_TRUE(call(*doomed, "GameComponent.echo", R"("x")"));
+  auto r = call(*watcher, "GameComponent.members", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["remote_sessions"], 2);
+  gate2->kill_now();
+  EXPECT_TRUE(eventually([&] {
+    auto g = call(*watcher, "GameComponent.members", "");
+    return g && (*g)["remote_sessions"] == 1;
+  }));
+}
+
+TEST_F(Cluster, MasterRestartMembersRejoinAndTrafficGoesOn) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  master->kill_now();
+  // Node-to-node traffic does not need the master.
+  auto during = call(*c, "GameComponent.echo", R"("still")");
+  ASSERT_TRUE(during);
+  EXPECT_EQ(*during, "still");
+  master = start("MasterComponent", true);
+  // The new master learns the members from their heartbeats; a newcomer sees them all.
+  auto late = start("LateComponent");
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "LateComponent", "MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "LateComponent.members", {"GameComponent", "GateComponent", "MasterComponent"}));
+  auto r = call(*c, "LateComponent.echo", R"("new")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "new");
+}
+
+TEST_F(Cluster, TwoDeadMembersDoNotBlockANewRegistration) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto gate = start("GateComponent", false, tcp);
+  auto a = start("AComponent");
+  auto b = start("BComponent");
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"AComponent", "BComponent", "MasterComponent"}));
+  a->signal(SIGSTOP); // hung, not gone: calls to them time out
+  b->signal(SIGSTOP);
+  auto late = start("LateComponent");
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"LateComponent", "MasterComponent"}))
+    << "the stopped members must be evicted and the newcomer registered";
+  auto r = call(*c, "LateComponent.echo", R"("in")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "in");
+}
+
+} // namespace
