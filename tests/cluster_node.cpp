@@ -35,6 +35,7 @@ public:
       return json{{"uid", s.uid()}};
     });
     handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
+    handle("kick", [](nanocaf::session& s, const nanocaf::bytes&) { s.kick("from a backend"); });
     handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
     // Chained: pass the payload on, as a notify, to the route it names.
     handle("chain", [](nanocaf::session& s, const json& j) {

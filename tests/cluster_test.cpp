@@ -248,6 +248,28 @@ TEST_F(Cluster, BackendCloseClosesTheClient) {
   EXPECT_TRUE(c->closed_by_server());
 }
 
+TEST_F(Cluster, BackendKickAndBindReachTheGate) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  ASSERT_TRUE(call(*c, "GameComponent.bind", R"({"uid":77})"));
+  EXPECT_TRUE(eventually([&] {
+    auto me = call(*c, "GateComponent.whoami", "");
+    return me && (*me)["uid"] == 77; // bound on the backend, seen on the gate
+  }));
+  c->request("GameComponent.kick", "");
+  std::optional<codec::packet> p;
+  do {
+    p = c->next_packet();
+  } while (p && p->type != codec::packet_type::kick);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(json::parse(p->body)["reason"], "from a backend");
+  EXPECT_TRUE(c->closed_by_server());
+}
+
 TEST_F(Cluster, ClientDisconnectFreesRemoteSessionsEverywhere) {
   std::uint16_t tcp = free_port();
   auto master = start("MasterComponent", true);

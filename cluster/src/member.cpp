@@ -269,7 +269,7 @@ void send_register(self_ptr self) {
     async_call<clusterpb::RegisterRequest, clusterpb::RegisterResponse>(
       io.timeout, req,
       [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
-        io.master->async()->Register(ctx, rq, rs, std::move(cb));
+        io.pick().master->async()->Register(ctx, rq, rs, std::move(cb));
       },
       [me, done](const grpc::Status& status, clusterpb::RegisterResponse& resp) {
         if (status.ok()) {

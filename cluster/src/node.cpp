@@ -57,6 +57,7 @@ struct node::impl {
   caf::actor master;
   std::unique_ptr<detail::member_service> member_svc;
   std::unique_ptr<detail::master_service> master_svc;
+  std::unique_ptr<detail::gate_service> gate_svc;
   std::unique_ptr<grpc::Server> server;
   bool started = false;
   bool stopped = false;
@@ -87,6 +88,8 @@ void node::start() {
   builder.AddListeningPort(d.opts.service_address, grpc::InsecureServerCredentials(), &port);
   // Every service is registered before the server starts (nano registers late: spec 9.1 #8).
   builder.RegisterService(d.member_svc.get());
+  d.gate_svc = std::make_unique<detail::gate_service>(d.rt);
+  builder.RegisterService(d.gate_svc.get());
   if (d.opts.is_master) {
     d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member);
     d.master_svc = std::make_unique<detail::master_service>(d.master);

@@ -51,9 +51,15 @@ void launch(self_ptr self, peer_job& job, std::int64_t key) {
 caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout) {
   auto& st = self->state;
   st.address = address;
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  st.io.member = clusterpb::Member::NewStub(channel);
-  st.io.master = clusterpb::Master::NewStub(channel);
+  for (std::size_t i = 0; i < channels_per_peer; ++i) {
+    // A distinct channel argument keeps gRPC from sharing one connection among them.
+    grpc::ChannelArguments args;
+    args.SetInt("nanocaf.channel_index", static_cast<int>(i));
+    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    st.io.pool.push_back({clusterpb::Member::NewStub(channel), clusterpb::Master::NewStub(channel),
+                          nanocaf::cluster::Gate::NewStub(channel),
+                          nanocaf::cluster::Peer::NewStub(channel)});
+  }
   st.io.timeout = timeout;
   return {
     [=](peer_job& job) {

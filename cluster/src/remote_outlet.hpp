@@ -23,9 +23,11 @@ public:
   void deliver(codec::message_type type, std::uint64_t mid, std::string_view route,
                std::string payload) override;
   void send(shared_bytes) override {} // never used: this outlet forwards messages
-  /// nano's protocol has no remote kick: the gate closes the client's connection.
-  void kick(shared_bytes) override { close(); }
+  /// Gate.Kick (our extension) with the reason; a Go gate gets CloseSession instead.
+  void kick(shared_bytes kick_packet) override;
   void close() override;
+  /// Gate.Bind (our extension), so the gate's session carries the uid too.
+  void bound(std::int64_t uid) override;
   const std::string& remote_address() const override { return text_; }
 
 private:

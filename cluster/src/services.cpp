@@ -99,6 +99,21 @@ grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerConte
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
 }
 
+grpc::ServerUnaryReactor* gate_service::Kick(grpc::CallbackServerContext* ctx,
+                                              const nanocaf::cluster::KickRequest* req,
+                                              nanocaf::cluster::GateReply*) {
+  bool found = rt_.with_session(req->sessionid(),
+                                [reason = req->reason()](const session& s) { s.kick(reason); });
+  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+}
+
+grpc::ServerUnaryReactor* gate_service::Bind(grpc::CallbackServerContext* ctx,
+                                              const nanocaf::cluster::BindRequest* req,
+                                              nanocaf::cluster::GateReply*) {
+  bool found = rt_.with_session(req->sessionid(), [uid = req->uid()](const session& s) { s.bind(uid); });
+  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+}
+
 grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* ctx,
                                                    const clusterpb::RegisterRequest* req,
                                                    clusterpb::RegisterResponse* resp) {

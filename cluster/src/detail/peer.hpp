@@ -15,14 +15,30 @@
 #include <grpcpp/grpcpp.h>
 
 #include "nanocaf/proto/cluster.grpc.pb.h"
+#include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
 
 namespace nanocaf::cluster::detail {
 
-struct stubs {
+/// The stubs of one gRPC channel to a peer.
+struct channel_stubs {
   std::unique_ptr<clusterpb::Member::Stub> member;
   std::unique_ptr<clusterpb::Master::Stub> master;
-  std::chrono::milliseconds timeout;
+  std::unique_ptr<nanocaf::cluster::Gate::Stub> gate;
+  std::unique_ptr<nanocaf::cluster::Peer::Stub> peer;
 };
+
+/// A small pool of channels to one peer, used in turn, and the deadline of every call.
+struct stubs {
+  std::vector<channel_stubs> pool;
+  std::size_t next = 0;
+  std::chrono::milliseconds timeout;
+
+  channel_stubs& pick() { return pool[next++ % pool.size()]; }
+};
+
+/// Channels per peer: calls spread over them, so one slow HTTP/2 connection does not hold up
+/// every session.
+inline constexpr std::size_t channels_per_peer = 2;
 
 /// Completion of one call, on a gRPC thread: it only hands the status back to the peer actor.
 using call_done = std::function<void(const grpc::Status&)>;
@@ -80,7 +96,7 @@ peer_job make_job(std::int64_t session, Req req, Caller caller,
 /// The caller of make_job for `stub_name` (member or master) method `method`.
 #define NANOCAF_CALL(stub_name, method)                                                       \
   [](::nanocaf::cluster::detail::stubs& io, auto* ctx, auto* rq, auto* rs, auto cb) {         \
-    io.stub_name->async()->method(ctx, rq, rs, std::move(cb));                                \
+    io.pick().stub_name->async()->method(ctx, rq, rs, std::move(cb));                                \
   }
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::peer_job)

@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 
 #include "nanocaf/proto/cluster.grpc.pb.h"
+#include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
 
 namespace nanocaf {
 class runtime;
@@ -67,6 +68,22 @@ public:
 
 private:
   caf::actor master_;
+};
+
+/// Our Gate extension: a backend's kick and bind reach the client's session here.
+class gate_service final : public nanocaf::cluster::Gate::CallbackService {
+public:
+  explicit gate_service(runtime& rt) : rt_(rt) {}
+
+  grpc::ServerUnaryReactor* Kick(grpc::CallbackServerContext* ctx,
+                                 const nanocaf::cluster::KickRequest* req,
+                                 nanocaf::cluster::GateReply* resp) override;
+  grpc::ServerUnaryReactor* Bind(grpc::CallbackServerContext* ctx,
+                                 const nanocaf::cluster::BindRequest* req,
+                                 nanocaf::cluster::GateReply* resp) override;
+
+private:
+  runtime& rt_;
 };
 
 } // namespace nanocaf::cluster::detail
