@@ -42,6 +42,18 @@ public:
       s.rpc(j.at("route").get<std::string>(), j.at("body"));
     });
     handle("pushback", [](nanocaf::session& s, const json& j) { s.push("onChained", j); });
+    // Request/reply to another route (our extension), answered with what came back.
+    handle("ask", [this](nanocaf::session& s, const json& j) {
+      auto mid = s.last_mid();
+      auto done = [s, mid](const nanocaf::call_reply& r) {
+        s.response_to(mid, json{{"code", r.code}, {"error", r.error}, {"data", r.data}});
+      };
+      auto route = j.at("route").get<std::string>();
+      if (j.value("for_client", false))
+        call(s, route, j.at("body"), std::chrono::seconds(2), done);
+      else
+        call(route, j.at("body"), std::chrono::seconds(2), done);
+    });
     handle("join", [this](nanocaf::session& s, const nanocaf::bytes&) {
       room_.add(s);
       return json{{"members", room_.count()}};

@@ -237,6 +237,35 @@ TEST_F(Cluster, BackendBroadcastReachesClientsOfTwoGates) {
   }
 }
 
+TEST_F(Cluster, RequestReplyCallsBetweenNodes) {
+  std::uint16_t tcp = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent");
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  // gate's handler calls game and gets game's return value back.
+  auto r = call(*c, "GateComponent.ask", R"({"route":"GameComponent.echo","body":"ping"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 0);
+  EXPECT_EQ((*r)["data"], R"("ping")");
+  r = call(*c, "GateComponent.ask", R"({"route":"Nobody.echo","body":1})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 404);
+  r = call(*c, "GateComponent.ask", R"({"route":"GameComponent.never","body":1})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 504);
+  r = call(*c, "GateComponent.ask", R"({"route":"GameComponent.bind","body":{"uid":0}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 0);
+  // On behalf of the client: the called handler's pushes reach it, the reply the caller.
+  r = call(*c, "GateComponent.ask", R"({"route":"GameComponent.push","body":{"n":2},"for_client":true})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["data"], R"({"code":0})");
+  EXPECT_TRUE(c->push("onPush"));
+  EXPECT_TRUE(c->push("onPush"));
+}
+
 TEST_F(Cluster, BackendCloseClosesTheClient) {
   std::uint16_t tcp = free_port();
   auto master = start("MasterComponent", true);

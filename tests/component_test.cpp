@@ -145,6 +145,59 @@ TEST(Invoke, RunsOnTheComponentActorFromAnyThread) {
   EXPECT_TRUE(eventually([&] { return t->invoked == 1001; }));
 }
 
+class caller : public component {
+public:
+  std::mutex mu;
+  std::vector<call_reply> replies;
+  std::atomic<bool> on_own_actor{true};
+
+  void setup() override {
+    handle("double", [](session&, const json& j) { return json{{"v", j.at("v").get<int>() * 2}}; });
+    handle("silent", [](session&, const bytes&) {});
+    handle("throws", [](session&, const bytes&) -> json { throw handler_error(409, "conflict"); });
+  }
+  void ask(const std::string& route, json arg) {
+    invoke([this, route, arg] {
+      auto* me = self();
+      call(route, arg, std::chrono::milliseconds(500), [this, me](const call_reply& r) {
+        if (self() != me)
+          on_own_actor = false;
+        std::lock_guard<std::mutex> g{mu};
+        replies.push_back(r);
+      });
+    });
+  }
+  std::size_t count() {
+    std::lock_guard<std::mutex> g{mu};
+    return replies.size();
+  }
+};
+
+TEST(Calls, LocalRequestReplyWithErrorsAndDeadlines) {
+  runtime rt;
+  auto a = rt.add<caller>(with_name("a"));
+  rt.start();
+  a->ask("a.double", json{{"v", 21}});
+  ASSERT_TRUE(eventually([&] { return a->count() == 1; }));
+  a->ask("a.missing", json{});
+  ASSERT_TRUE(eventually([&] { return a->count() == 2; }));
+  a->ask("a.silent", json{});
+  ASSERT_TRUE(eventually([&] { return a->count() == 3; }));
+  a->ask("a.throws", json{});
+  ASSERT_TRUE(eventually([&] { return a->count() == 4; }));
+  a->ask("a.double", json{{"v", "not a number"}});
+  ASSERT_TRUE(eventually([&] { return a->count() == 5; }));
+  std::lock_guard<std::mutex> g{a->mu};
+  EXPECT_EQ(a->replies[0].code, 0);
+  EXPECT_EQ(json::parse(a->replies[0].data)["v"], 42);
+  EXPECT_EQ(a->replies[1].code, 404);
+  EXPECT_EQ(a->replies[2].code, 504); // returned nothing: no reply
+  EXPECT_EQ(a->replies[3].code, 409);
+  EXPECT_EQ(a->replies[3].error, "conflict");
+  EXPECT_EQ(a->replies[4].code, 500); // the argument is json: decoding worked, the handler threw
+  EXPECT_TRUE(a->on_own_actor);
+}
+
 TEST(Pipeline, InboundMayDropOutboundMayRewrite) {
   auto hooks = std::make_shared<pipeline>();
   hooks->inbound.push_back([](const session&, codec::message& m) { return m.route != "probe.count"; });

@@ -1,6 +1,7 @@
 #include "nanocaf/component.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 
 #include <caf/send.hpp>
@@ -9,6 +10,7 @@
 #include "detail/service_host.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
+#include "nanocaf/runtime.hpp"
 
 namespace nanocaf {
 
@@ -110,6 +112,28 @@ std::size_t component::active_timers() const noexcept {
 void component::invoke(std::function<void()> fn) const {
   auto& h = host_or_throw(host_, name_);
   caf::anon_send(h.handle(), detail::task_msg{std::move(fn)});
+}
+
+serializer_kind component::call_format() const noexcept {
+  return runtime_ ? runtime_->options().serializer : serializer_kind::json;
+}
+
+void component::call_payload(std::optional<session> client, const std::string& route,
+                             std::string payload, duration timeout,
+                             std::function<void(const call_reply&)> done) {
+  auto& host = host_or_throw(host_, name_);
+  if (!runtime_)
+    throw std::logic_error("component '" + name_ + "' is not part of a runtime");
+  // The reply, the error or the deadline, whichever comes first, runs `done` on this actor.
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  auto owner = host.handle();
+  auto finish = [finished, owner, done = std::move(done)](call_reply reply) {
+    if (finished->exchange(true))
+      return;
+    caf::anon_send(owner, detail::task_msg{[done, reply = std::move(reply)] { done(reply); }});
+  };
+  after(timeout, [finish] { finish({504, "no reply within the deadline", {}}); });
+  runtime_->call(std::move(client), route, std::move(payload), timeout, finish);
 }
 
 void component::on_session_closed(std::function<void(const session&)> fn) {

@@ -14,6 +14,7 @@
 #include <caf/send.hpp>
 
 #include "detail/actors.hpp"
+#include "detail/call_outlet.hpp"
 #include "detail/messages.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
@@ -117,6 +118,7 @@ void runtime::start() {
     auto& comp = *d.components[i].comp;
     auto& opts = d.options[i];
     comp.set_name(opts.name.empty() ? std::string{"component"} : opts.name);
+    comp.set_runtime(this);
     comp.setup();
     if (opts.name_func)
       comp.rename_handlers(opts.name_func);
@@ -215,6 +217,25 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
   }
   caf::anon_send(target, detail::session_task_msg{std::move(op)});
   return true;
+}
+
+session runtime::open_call_session(std::optional<session> client, call_handler done) {
+  auto out = std::make_shared<detail::call_outlet>(std::move(client), std::move(done));
+  return open_remote_session(std::move(out));
+}
+
+void runtime::call(std::optional<session> client, const std::string& route, std::string payload,
+                   std::chrono::milliseconds timeout, call_handler done) {
+  codec::message msg{codec::message_type::request, 1, route, std::move(payload), false};
+  if (has_route(route)) {
+    dispatch(open_call_session(std::move(client), std::move(done)), std::move(msg));
+    return;
+  }
+  if (auto& router = impl_->ctx->router) {
+    router->call(client, std::move(msg), timeout, std::move(done));
+    return;
+  }
+  done({reply_code::route_not_found, "route not found: " + route, {}});
 }
 
 bool runtime::has_route(const std::string& route) const {

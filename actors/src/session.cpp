@@ -62,7 +62,13 @@ void run_closed_callback(closed_callback cb, const session& s) {
 
 void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid, int code,
                       const std::string& text) {
-  if (mid == 0 || !core->ctx->options.error_replies)
+  if (mid == 0)
+    return;
+  if (core->out->takes_error_replies()) {
+    core->out->error_reply(mid, code, text);
+    return;
+  }
+  if (!core->ctx->options.error_replies)
     return;
   nlohmann::json body{{"code", code}, {"error", text}};
   session s{core, mid};

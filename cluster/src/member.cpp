@@ -216,16 +216,79 @@ void forward(self_ptr self, forward_msg& f) {
   }
 }
 
-void remote_in(self_ptr self, remote_in_msg& in) {
+// The session standing for client (gate, gate session) on this node, created on first use.
+const session& remote_session(self_ptr self, const std::string& gate, std::int64_t gate_session) {
   auto& st = self->state;
-  auto key = std::make_pair(in.gate, in.gate_session);
+  auto key = std::make_pair(gate, gate_session);
   auto i = st.remote_sessions.find(key);
   if (i == st.remote_sessions.end()) {
-    auto out = std::make_shared<remote_outlet>(in.gate, in.gate_session, peer(self, in.gate));
+    auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate));
     i = st.remote_sessions.emplace(key, st.rt->open_remote_session(std::move(out))).first;
     publish(self);
   }
-  st.rt->dispatch(i->second, std::move(in.msg));
+  return i->second;
+}
+
+void remote_in(self_ptr self, remote_in_msg& in) {
+  self->state.rt->dispatch(remote_session(self, in.gate, in.gate_session), std::move(in.msg));
+}
+
+void call_in(self_ptr self, call_in_msg& in) {
+  std::optional<session> client;
+  if (!in.gate.empty())
+    client = remote_session(self, in.gate, in.gate_session);
+  auto& rt = *self->state.rt;
+  rt.dispatch(rt.open_call_session(std::move(client), std::move(in.done)), std::move(in.msg));
+}
+
+void call_out(self_ptr self, call_out_msg& c) {
+  auto& st = self->state;
+  auto dot = c.msg.route.rfind('.');
+  auto service = dot == std::string::npos ? std::string{} : c.msg.route.substr(0, dot);
+  auto providers = st.providers.find(service);
+  if (providers == st.providers.end() || providers->second.empty()) {
+    c.done({reply_code::route_not_found, "route not found: " + c.msg.route, {}});
+    return;
+  }
+  std::string node;
+  client_ref client;
+  if (c.client) {
+    node = choose_node(self, service, *c.client, providers->second);
+    client = client_of(st, *c.client);
+  } else {
+    std::uniform_int_distribution<std::size_t> pick{0, providers->second.size() - 1};
+    node = providers->second[pick(st.rng)];
+  }
+  if (node.empty()) {
+    c.done({reply_code::route_not_found, "no node chosen for " + c.msg.route, {}});
+    return;
+  }
+  nanocaf::cluster::CallRequest req;
+  req.set_route(std::move(c.msg.route));
+  req.set_data(std::move(c.msg.payload));
+  req.set_gateaddr(client.gate);
+  req.set_sessionid(client.session_id);
+  auto done = c.done;
+  auto timeout = c.timeout;
+  peer_job job;
+  job.session = client.session_id; // in order with that client's other messages
+  job.start = [req = std::move(req), done, timeout](stubs& io, call_done finished) {
+    async_call<nanocaf::cluster::CallRequest, nanocaf::cluster::CallReply>(
+      timeout, req,
+      [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
+        io.pick().peer->async()->Call(ctx, rq, rs, std::move(cb));
+      },
+      [done, finished](const grpc::Status& status, nanocaf::cluster::CallReply& reply) {
+        if (status.ok())
+          done({reply.code(), reply.error(), std::move(*reply.mutable_data())});
+        finished(status);
+      });
+  };
+  job.failed = [done, node](const std::string& err) {
+    bool late = err.rfind("4 ", 0) == 0; // DEADLINE_EXCEEDED
+    done({late ? 504 : 503, (late ? "no reply in time from " : "node unreachable: ") + node + ": " + err, {}});
+  };
+  caf::anon_send(peer(self, node), std::move(job));
 }
 
 // Our client's session ended: every node may hold a remote session for it (chained calls
@@ -355,6 +418,8 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     },
     [=](forward_msg& f) { forward(self, f); },
     [=](remote_in_msg& in) { remote_in(self, in); },
+    [=](call_in_msg& in) { call_in(self, in); },
+    [=](call_out_msg& c) { call_out(self, c); },
     [=](join_msg& j) { add_members(self, j.members); },
     [=](leave_atom, const std::string& address) { remove_member(self, address); },
     [=](local_closed_atom, std::int64_t sid) { local_closed(self, sid); },

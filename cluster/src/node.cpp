@@ -34,6 +34,13 @@ public:
     if (auto m = handle())
       caf::anon_send(m, detail::local_closed_atom::value, s.id());
   }
+  void call(const std::optional<session>& client, codec::message msg,
+            std::chrono::milliseconds timeout, call_handler done) override {
+    if (auto m = handle())
+      caf::anon_send(m, detail::call_out_msg{client, std::move(msg), timeout, std::move(done)});
+    else
+      done({503, "the cluster is stopped", {}});
+  }
 
 private:
   caf::actor handle() {
@@ -58,6 +65,7 @@ struct node::impl {
   std::unique_ptr<detail::member_service> member_svc;
   std::unique_ptr<detail::master_service> master_svc;
   std::unique_ptr<detail::gate_service> gate_svc;
+  std::unique_ptr<detail::peer_service> peer_svc;
   std::unique_ptr<grpc::Server> server;
   bool started = false;
   bool stopped = false;
@@ -90,6 +98,8 @@ void node::start() {
   builder.RegisterService(d.member_svc.get());
   d.gate_svc = std::make_unique<detail::gate_service>(d.rt);
   builder.RegisterService(d.gate_svc.get());
+  d.peer_svc = std::make_unique<detail::peer_service>(d.rt, d.member);
+  builder.RegisterService(d.peer_svc.get());
   if (d.opts.is_master) {
     d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member);
     d.master_svc = std::make_unique<detail::master_service>(d.master);
@@ -127,6 +137,8 @@ void node::stop() {
     d.member_svc->detach();
   if (d.master_svc)
     d.master_svc->detach();
+  if (d.peer_svc)
+    d.peer_svc->detach();
   if (d.master)
     caf::anon_send_exit(d.master, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.member, caf::exit_reason::user_shutdown);

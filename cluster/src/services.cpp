@@ -114,6 +114,30 @@ grpc::ServerUnaryReactor* gate_service::Bind(grpc::CallbackServerContext* ctx,
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
 }
 
+grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
+                                             const nanocaf::cluster::CallRequest* req,
+                                             nanocaf::cluster::CallReply* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!rt_.has_route(req->route())) {
+    resp->set_code(reply_code::route_not_found);
+    resp->set_error("route not found: " + req->route());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // The handler's reply completes the call, on whatever thread it comes from.
+  call_handler done = [reactor, resp](call_reply r) {
+    resp->set_code(r.code);
+    resp->set_error(std::move(r.error));
+    resp->set_data(std::move(r.data));
+    reactor->Finish(grpc::Status::OK);
+  };
+  caf::anon_send(member_, call_in_msg{req->gateaddr(), req->sessionid(),
+                                      inbound(codec::message_type::request, 1, req->route(),
+                                              req->data()),
+                                      std::move(done)});
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* ctx,
                                                    const clusterpb::RegisterRequest* req,
                                                    clusterpb::RegisterResponse* resp) {

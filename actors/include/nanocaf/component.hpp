@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "nanocaf/call.hpp"
 #include "nanocaf/session.hpp"
 
 namespace caf {
@@ -87,6 +89,23 @@ public:
   /// scheduler.PushTask, but per component).
   void invoke(std::function<void()> fn) const;
 
+  /// Calls the handler of `route`, on this node or another, and runs `done` on this
+  /// component's actor with its reply: the value it returned, or an error (504 when no reply
+  /// came within `timeout`). Pass a client session to make the call on its behalf: the
+  /// handler's pushes then reach that client.
+  template <class T>
+  void call(const std::string& route, const T& arg, duration timeout,
+            std::function<void(const call_reply&)> done) {
+    call_payload(std::nullopt, route, encode_payload(call_format(), arg), timeout, std::move(done));
+  }
+  template <class T>
+  void call(const session& client, const std::string& route, const T& arg, duration timeout,
+            std::function<void(const call_reply&)> done) {
+    call_payload(client, route, encode_payload(client.serializer(), arg), timeout, std::move(done));
+  }
+  void call_payload(std::optional<session> client, const std::string& route, std::string payload,
+                    duration timeout, std::function<void(const call_reply&)> done);
+
   /// Runs `fn` on this component's actor whenever any session of the node closes.
   void on_session_closed(std::function<void(const session&)> fn);
 
@@ -98,6 +117,7 @@ public:
     return closed_hooks_;
   }
   void set_name(std::string name) { name_ = std::move(name); }
+  void set_runtime(class runtime* rt) noexcept { runtime_ = rt; }
   /// Applies a handler-name function (nano's WithNameFunc) to every handler name.
   void rename_handlers(const std::function<std::string(const std::string&)>& fn) {
     for (auto& h : handlers_)
@@ -159,8 +179,11 @@ private:
   std::string name_;
   std::vector<handler_entry> handlers_;
   std::vector<std::function<void(const session&)>> closed_hooks_;
+  serializer_kind call_format() const noexcept;
+
   caf::event_based_actor* self_ = nullptr;
   std::shared_ptr<detail::service_host> host_;
+  class runtime* runtime_ = nullptr;
 };
 
 /// Registration options (nano's component.WithName / WithNameFunc).

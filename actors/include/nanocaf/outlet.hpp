@@ -36,6 +36,10 @@ public:
                        std::string_view /*route*/, std::string /*payload*/) {}
   /// The session bound a uid; a remote session tells its gate.
   virtual void bound(std::int64_t /*uid*/) {}
+  /// A failed request: by default the runtime sends {"code":n,"error":text} as the Response;
+  /// a call's outlet completes the call with the error instead.
+  virtual void error_reply(std::uint64_t /*mid*/, int /*code*/, const std::string& /*text*/) {}
+  virtual bool takes_error_replies() const noexcept { return false; }
 };
 
 } // namespace nanocaf

@@ -3,6 +3,10 @@
 // ends. The cluster module implements it.
 #pragma once
 
+#include <chrono>
+#include <optional>
+
+#include "nanocaf/call.hpp"
 #include "nanocaf/codec/message.hpp"
 #include "nanocaf/session.hpp"
 
@@ -18,6 +22,14 @@ public:
 
   /// A session of a client connected to this node has closed.
   virtual void session_closed(const session& s) = 0;
+
+  /// A call (request/reply) to a route with no local handler; `done` runs once, on any thread.
+  virtual void call(const std::optional<session>& client, codec::message msg,
+                    std::chrono::milliseconds timeout, call_handler done) {
+    (void) client;
+    (void) timeout;
+    done({404, "route not found: " + msg.route, {}});
+  }
 };
 
 } // namespace nanocaf

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nanocaf/bytes.hpp"
+#include "nanocaf/call.hpp"
 #include "nanocaf/codec/packet.hpp"
 #include "nanocaf/codec/route_dictionary.hpp"
 #include "nanocaf/component.hpp"
@@ -104,6 +105,13 @@ public:
   /// Runs `op` on the actor of the live client session `id`; false when there is none.
   bool with_session(std::int64_t id, std::function<void(const session&)> op);
   bool has_route(const std::string& route) const;
+  /// A transient session for a call: the handler's response (or error) completes `done`,
+  /// its pushes reach `client` when there is one.
+  session open_call_session(std::optional<session> client, call_handler done);
+  /// Request/reply to `route`, here or on another node; `done` runs once, on any thread
+  /// (component::call runs it on the component's actor).
+  void call(std::optional<session> client, const std::string& route, std::string payload,
+            std::chrono::milliseconds timeout, call_handler done);
   /// The local service names, sorted (what a node advertises to its cluster).
   std::vector<std::string> services() const;
 

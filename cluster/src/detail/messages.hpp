@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include <grpcpp/support/status.h>
 
 #include "nanocaf/cluster/cluster.hpp"
+#include "nanocaf/call.hpp"
 #include "nanocaf/codec/message.hpp"
 #include "nanocaf/session.hpp"
 
@@ -28,6 +31,22 @@ struct remote_in_msg {
   std::string gate;
   std::int64_t gate_session = 0;
   codec::message msg;
+};
+
+/// A call to a route this node lacks (to send with Peer.Call).
+struct call_out_msg {
+  std::optional<session> client;
+  codec::message msg;
+  std::chrono::milliseconds timeout;
+  call_handler done;
+};
+
+/// A Peer.Call from another node, for the client (gate, gate_session) if gate is not empty.
+struct call_in_msg {
+  std::string gate;
+  std::int64_t gate_session = 0;
+  codec::message msg;
+  call_handler done;
 };
 
 /// Nodes that joined (NewMember, or the master's answer to Register).
@@ -73,6 +92,8 @@ using unregister_atom = caf::atom_constant<caf::atom("unreg")>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::forward_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::remote_in_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::join_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_out_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_in_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::register_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::unregister_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::heartbeat_req)

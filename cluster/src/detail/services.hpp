@@ -86,4 +86,20 @@ private:
   runtime& rt_;
 };
 
+/// Our Peer extension: request/reply calls from other nodes.
+class peer_service final : public nanocaf::cluster::Peer::CallbackService {
+public:
+  peer_service(runtime& rt, caf::actor member) : rt_(rt), member_(std::move(member)) {}
+
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
+                                 const nanocaf::cluster::CallRequest* req,
+                                 nanocaf::cluster::CallReply* resp) override;
+
+  void detach() { member_ = nullptr; }
+
+private:
+  runtime& rt_;
+  caf::actor member_;
+};
+
 } // namespace nanocaf::cluster::detail

@@ -1,0 +1,23 @@
+// Request/reply between components, on this node or another: the handler's return value (or
+// its error) comes back to the caller. nano's RPC is a fire-and-forget notify; users asked for
+// this (nano issues 70, 79, 80, 95).
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace nanocaf {
+
+struct call_reply {
+  /// 0 on success; otherwise an error-reply code: 404 no handler, 400 bad payload, 500 the
+  /// handler failed, 503 the node could not be reached, 504 no reply in time.
+  int code = 0;
+  std::string error;
+  std::string data; // the serialised reply when code is 0
+
+  bool ok() const noexcept { return code == 0; }
+};
+
+using call_handler = std::function<void(call_reply)>;
+
+} // namespace nanocaf
