@@ -363,6 +363,27 @@ TEST_F(Cluster, KilledGateMakesBackendsFreeItsSessions) {
   }));
 }
 
+TEST_F(Cluster, MemberRestartedOnTheSameAddressReplacesItsOldRecord) {
+  std::uint16_t tcp = free_port(), game_port = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent", false, 0, game_port);
+  auto gate = start("GateComponent", false, tcp);
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto pending = c->request("GameComponent.never", "");
+  game->kill_now();
+  game = start("GameComponent", false, 0, game_port); // back before it could be evicted
+  auto m = c->response(pending, 5s);
+  ASSERT_TRUE(m) << "requests pending on the old process must be answered";
+  EXPECT_EQ(json::parse(m->payload)["code"], 503);
+  // One entry, not two; and the new process answers.
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "MasterComponent.members", {"GameComponent", "GateComponent"}));
+  auto r = call(*c, "GameComponent.echo", R"("again")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "again");
+}
+
 TEST_F(Cluster, MasterRestartMembersRejoinAndTrafficGoesOn) {
   std::uint16_t tcp = free_port();
   auto master = start("MasterComponent", true);

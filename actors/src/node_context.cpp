@@ -22,8 +22,16 @@ std::string seconds_text(std::chrono::milliseconds d) {
 }
 } // namespace
 
+std::uint64_t node_context::first_session_seq() noexcept {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::system_clock::now().time_since_epoch()).count();
+  return (static_cast<std::uint64_t>(us) & seq_mask) | 1; // never 0
+}
+
 std::int64_t node_context::next_session_id() noexcept {
   auto seq = next_session_seq.fetch_add(1, std::memory_order_relaxed) & seq_mask;
+  if (seq == 0) // after wrapping: 0 means "no session" to nano peers
+    seq = next_session_seq.fetch_add(1, std::memory_order_relaxed) & seq_mask;
   return static_cast<std::int64_t>((std::uint64_t{node_id} << seq_bits) | seq);
 }
 

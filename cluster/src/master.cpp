@@ -58,7 +58,7 @@ void announce_join(self_ptr self, const member_info& info) {
     clusterpb::NewMemberRequest req;
     to_proto(info, *req.mutable_memberinfo());
     caf::anon_send(peer(self, addr), make_job<clusterpb::NewMemberResponse>(
-                                       0, std::move(req), NANOCAF_CALL(member, NewMember),
+                                       membership_queue, std::move(req), NANOCAF_CALL(member, NewMember),
                                        [addr = addr](const std::string& err) {
                                          log::warn("NewMember to ", addr, " failed: ", err);
                                        }));
@@ -73,7 +73,7 @@ void announce_leave(self_ptr self, const std::string& address) {
     clusterpb::DelMemberRequest req;
     req.set_serviceaddr(address);
     caf::anon_send(peer(self, addr), make_job<clusterpb::DelMemberResponse>(
-                                       0, std::move(req), NANOCAF_CALL(member, DelMember),
+                                       membership_queue, std::move(req), NANOCAF_CALL(member, DelMember),
                                        [addr = addr](const std::string& err) {
                                          log::warn("DelMember to ", addr, " failed: ", err);
                                        }));
@@ -92,7 +92,7 @@ void introduce_all(self_ptr self, const std::string& address) {
     clusterpb::NewMemberRequest req;
     to_proto(info, *req.mutable_memberinfo());
     caf::anon_send(peer(self, address), make_job<clusterpb::NewMemberResponse>(
-                                          0, std::move(req), NANOCAF_CALL(member, NewMember),
+                                          membership_queue, std::move(req), NANOCAF_CALL(member, NewMember),
                                           [address](const std::string& err) {
                                             log::warn("NewMember to ", address, " failed: ", err);
                                           }));

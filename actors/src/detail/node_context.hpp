@@ -36,7 +36,10 @@ struct node_context {
   std::shared_ptr<remote_router> router; // set when the node is in a cluster
 
   std::uint16_t node_id = 0;
-  std::atomic<std::uint64_t> next_session_seq{1};
+  // Starts from a microsecond clock, so a restarted process does not reuse the ids its
+  // previous run handed out (other nodes may still hold sessions under them).
+  std::atomic<std::uint64_t> next_session_seq{first_session_seq()};
+  static std::uint64_t first_session_seq() noexcept;
 
   // Live client sessions of this node, so that stop() can end them and the cluster can reach
   // them by id.

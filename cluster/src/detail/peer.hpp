@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,8 +46,12 @@ using call_done = std::function<void(const grpc::Status&)>;
 
 /// One call. `start` issues it on the stubs and arranges for `done` to run when it completes;
 /// `failed` runs on the peer actor when it fails or when the peer goes away first.
+/// The ordering key of membership calls (NewMember, DelMember) to one peer: they apply in the
+/// order sent. Session ids stay below 2^52, so it never meets one.
+inline constexpr std::int64_t membership_queue = INT64_MAX;
+
 struct peer_job {
-  std::int64_t session = 0; // 0: not tied to a session (membership calls), never queued
+  std::int64_t session = 0; // calls with the same key run one at a time, in order; 0: no order
   std::function<void(stubs&, call_done)> start;
   std::function<void(const std::string& error)> failed;
 };
