@@ -7,7 +7,9 @@
 #include <nanocaf/log.hpp>
 #include <nanocaf/runtime.hpp>
 
-#include "../common/flags.hpp"
+#include <nanocaf/cluster/cluster.hpp>
+
+#include "../common/cluster_flags.hpp"
 #include "bench_service.hpp"
 
 int main(int argc, char** argv) {
@@ -20,7 +22,9 @@ int main(int argc, char** argv) {
     .add("threads", "1", "CAF worker threads (0: one per core)")
     .add("io-threads", "1", "Asio threads")
     .add("write-queue", "4194304", "bytes a connection may have queued before it is closed")
-    .add("log-level", "warn", "debug, info, warn, error or off");
+    .add("log-level", "warn", "debug, info, warn, error or off")
+    .add("role", "single", "single; or in a cluster: master, gate (clients, no bench service) or backend (bench service, no clients)");
+  nanocaf::apps::add_cluster_flags(f, "127.0.0.1:34600");
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
@@ -32,22 +36,38 @@ int main(int argc, char** argv) {
   opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
   opts.worker_threads = static_cast<std::size_t>(f.number("threads"));
   try {
+    auto role = f.get("role");
     nanocaf::runtime rt{opts};
-    auto svc = rt.add<bench::service>(nanocaf::with_name("bench"));
+    std::shared_ptr<bench::service> svc;
+    if (role == "single" || role == "backend")
+      svc = rt.add<bench::service>(nanocaf::with_name("bench"));
+    std::unique_ptr<nanocaf::cluster::node> cluster;
+    if (role != "single")
+      cluster = std::make_unique<nanocaf::cluster::node>(
+        rt, nanocaf::apps::cluster_options_from(f, role == "master"));
     rt.start();
+    if (cluster)
+      cluster->start();
     nanocaf::gateway_options gw;
     gw.tcp_address = f.get("tcp");
     gw.ws_address = f.get("ws");
     gw.ws_path = f.get("path");
     gw.io_threads = static_cast<std::size_t>(f.number("io-threads"));
     gw.write_queue_limit = static_cast<std::size_t>(f.number("write-queue"));
-    nanocaf::gateway gate{rt, gw};
-    gate.start();
-    std::cout << "bench-server: tcp " << gate.tcp_port() << ", ws " << gate.ws_port() << std::endl;
+    std::unique_ptr<nanocaf::gateway> gate;
+    if (role == "single" || role == "gate") {
+      gate = std::make_unique<nanocaf::gateway>(rt, gw);
+      gate->start();
+      std::cout << "bench-server: tcp " << gate->tcp_port() << ", ws " << gate->ws_port() << std::endl;
+    }
     nanocaf::wait_for_shutdown_signal();
-    gate.stop();
+    if (gate)
+      gate->stop();
+    if (cluster)
+      cluster->stop();
     rt.stop();
-    std::cout << "bench-server: " << svc->notifies.load() << " notifies" << std::endl;
+    if (svc)
+      std::cout << "bench-server: " << svc->notifies.load() << " notifies" << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "bench-server: " << e.what() << "\n";
     return 1;

@@ -1,4 +1,5 @@
 #include "detail/connection.hpp"
+#include "detail/connection_outlet.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -6,17 +7,19 @@
 
 namespace nanocaf::detail {
 
-connection::connection(strand ex, std::string remote, limits lim, connection_registry* registry)
+connection::connection(strand ex, std::string remote, limits lim, connection_registry* registry,
+                       std::shared_ptr<gateway_liveness> live)
   : ex_(std::move(ex)),
     remote_(std::move(remote)),
     limits_(lim),
     registry_(registry),
+    live_(std::move(live)),
     decoder_(lim.max_packet_body) {}
 
 connection::~connection() = default;
 
 void connection::start(runtime& rt) {
-  inbound_ = rt.open_session(shared_from_this());
+  inbound_ = rt.open_session(std::make_shared<connection_outlet>(weak_from_this(), remote_, live_));
   boost::asio::post(ex_, [self = shared_from_this()] { self->start_reading(); });
 }
 

@@ -137,7 +137,7 @@ void gateway::start() {
         auto remote = socket.remote_endpoint(ec);
         auto conn = std::make_shared<detail::tcp_connection>(
           std::move(socket), std::move(ex), ec ? std::string{"?"} : detail::endpoint_text(remote),
-          ctx.limits, &ctx.registry);
+          ctx.limits, &ctx.registry, ctx.live);
         ctx.open(conn);
       });
     d.tcp_listener->run();
@@ -189,6 +189,10 @@ void gateway::stop(const std::string& reason) {
   for (auto& t : d.threads)
     t.join();
   d.threads.clear();
+  // From now on sessions cannot reach (or keep alive) a connection: they may outlive the
+  // io_context, the connections must not.
+  std::unique_lock<std::shared_mutex> guard{d.ctx.live->mu};
+  d.ctx.live->open = false;
 }
 
 std::uint16_t gateway::tcp_port() const noexcept {

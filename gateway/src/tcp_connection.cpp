@@ -14,8 +14,9 @@ thread_local std::array<char, read_chunk> read_buffer;
 } // namespace
 
 tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, strand ex,
-                               std::string remote, limits lim, connection_registry* registry)
-  : connection(std::move(ex), std::move(remote), lim, registry),
+                               std::string remote, limits lim, connection_registry* registry,
+                               std::shared_ptr<gateway_liveness> live)
+  : connection(std::move(ex), std::move(remote), lim, registry, std::move(live)),
     linger_timer_(ex_),
     socket_(std::move(socket)) {
   boost::system::error_code ignored;

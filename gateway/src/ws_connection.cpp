@@ -16,7 +16,7 @@ namespace {
 class ws_connection final : public connection {
 public:
   ws_connection(beast::tcp_stream stream, strand ex, std::string remote, gateway_context& ctx)
-    : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry),
+    : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live),
       ws_(std::move(stream)) {
     websocket::stream_base::timeout t{};
     t.handshake_timeout = ctx.options.http_timeout;

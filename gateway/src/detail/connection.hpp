@@ -30,7 +30,8 @@ public:
     std::size_t max_packet_body = codec::default_max_packet_body;
   };
 
-  connection(strand ex, std::string remote, limits lim, connection_registry* registry);
+  connection(strand ex, std::string remote, limits lim, connection_registry* registry,
+             std::shared_ptr<struct gateway_liveness> live);
   ~connection() override;
 
   /// Opens the session and starts reading. Called once, right after construction.
@@ -65,6 +66,7 @@ private:
   const std::string remote_;
   const limits limits_;
   connection_registry* registry_;
+  std::shared_ptr<struct gateway_liveness> live_;
   codec::stream_decoder decoder_;
   std::unique_ptr<inbound> inbound_;
   bool finished_ = false; // strand only

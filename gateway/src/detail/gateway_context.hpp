@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "detail/connection.hpp"
+#include "detail/connection_outlet.hpp"
 #include "nanocaf/gateway/gateway.hpp"
 
 namespace nanocaf::detail {
@@ -24,6 +25,7 @@ struct gateway_context {
   const gateway_options options;
   connection::limits limits;
   connection_registry registry;
+  std::shared_ptr<gateway_liveness> live = std::make_shared<gateway_liveness>();
   boost::asio::io_context ioc;
 };
 

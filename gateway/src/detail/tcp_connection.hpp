@@ -5,14 +5,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "detail/connection.hpp"
+#include "detail/connection_outlet.hpp"
 
 namespace nanocaf::detail {
 
 class tcp_connection final : public connection {
 public:
   tcp_connection(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
-                 limits lim, connection_registry* registry);
+                 limits lim, connection_registry* registry,
+                 std::shared_ptr<gateway_liveness> live);
 
 protected:
   void start_reading() override;
