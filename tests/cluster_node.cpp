@@ -11,6 +11,7 @@
 #include <nanocaf/runtime.hpp>
 
 #include "flags.hpp"
+#include "logging.hpp"
 
 namespace {
 
@@ -96,9 +97,8 @@ int main(int argc, char** argv) {
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
-  nanocaf::log::level level;
-  if (nanocaf::log::parse_level(f.get("log-level"), level))
-    nanocaf::log::set_level(level);
+  if (!nanocaf::apps::init_logging(f))
+    return 2;
   nanocaf::runtime_options ro;
   ro.node_id = static_cast<std::uint16_t>(nanocaf::split_host_port(f.get("listen")).second % 1024);
   ro.worker_threads = 2;

@@ -150,6 +150,23 @@ protected:
     return json::parse(m->payload, nullptr, false);
   }
 
+  // master (MasterComponent), a backend (GameComponent) and a gate (GateComponent) with a
+  // client connected to it, once the gate knows the other two.
+  struct trio {
+    std::unique_ptr<node_process> master, game, gate;
+    std::unique_ptr<test_client> client;
+  };
+  trio start_trio(std::uint16_t game_port = 0) {
+    trio t;
+    std::uint16_t tcp = free_port();
+    t.master = start("MasterComponent", true);
+    t.game = start("GameComponent", false, 0, game_port);
+    t.gate = start("GateComponent", false, tcp);
+    t.client = client(tcp);
+    EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+    return t;
+  }
+
   // Waits until `route` (a "members" handler) reports exactly `services`.
   static bool sees(test_client& c, const std::string& route, const std::vector<std::string>& services) {
     return eventually([&] {
@@ -172,12 +189,8 @@ TEST_F(Cluster, RegistrationTablesAsNano) {
 }
 
 TEST_F(Cluster, RequestNotifyPushAndResponseThroughTheGate) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   auto id = c->request("GameComponent.echo", "over grpc");
   auto m = c->response(id);
   ASSERT_TRUE(m);
@@ -204,12 +217,8 @@ TEST_F(Cluster, RequestNotifyPushAndResponseThroughTheGate) {
 }
 
 TEST_F(Cluster, ChainedCallRepliesStraightToTheGate) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   // gate -> game (chain) -> master (pushback) -> straight to the gate's client.
   c->notify("GameComponent.chain", R"({"route":"MasterComponent.pushback","body":{"v":7}})");
   auto p = c->push("onChained");
@@ -238,12 +247,8 @@ TEST_F(Cluster, BackendBroadcastReachesClientsOfTwoGates) {
 }
 
 TEST_F(Cluster, RequestReplyCallsBetweenNodes) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   // gate's handler calls game and gets game's return value back.
   auto r = call(*c, "GateComponent.ask", R"({"route":"GameComponent.echo","body":"ping"})");
   ASSERT_TRUE(r);
@@ -267,23 +272,15 @@ TEST_F(Cluster, RequestReplyCallsBetweenNodes) {
 }
 
 TEST_F(Cluster, BackendCloseClosesTheClient) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   c->request("GameComponent.close", "");
   EXPECT_TRUE(c->closed_by_server());
 }
 
 TEST_F(Cluster, BackendKickAndBindReachTheGate) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   ASSERT_TRUE(call(*c, "GameComponent.bind", R"({"uid":77})"));
   EXPECT_TRUE(eventually([&] {
     auto me = call(*c, "GateComponent.whoami", "");
@@ -322,16 +319,12 @@ TEST_F(Cluster, ClientDisconnectFreesRemoteSessionsEverywhere) {
 }
 
 TEST_F(Cluster, KilledBackendIsEvictedAndPendingRequestsGetErrors) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  auto t = start_trio();
+  auto& c = t.client;
   auto pending = c->request("GameComponent.never", "");
   ASSERT_TRUE(call(*c, "GameComponent.echo", R"("ok")")); // the session is bound to game
   auto killed_at = std::chrono::steady_clock::now();
-  game->kill_now();
+  t.game->kill_now();
   auto m = c->response(pending, 6s);
   ASSERT_TRUE(m) << "a request pending on a dead node must get an error reply";
   EXPECT_EQ(json::parse(m->payload)["code"], 503);
@@ -385,18 +378,14 @@ TEST_F(Cluster, MemberRestartedOnTheSameAddressReplacesItsOldRecord) {
 }
 
 TEST_F(Cluster, MasterRestartMembersRejoinAndTrafficGoesOn) {
-  std::uint16_t tcp = free_port();
-  auto master = start("MasterComponent", true);
-  auto game = start("GameComponent");
-  auto gate = start("GateComponent", false, tcp);
-  auto c = client(tcp);
-  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
-  master->kill_now();
+  auto t = start_trio();
+  auto& c = t.client;
+  t.master->kill_now();
   // Node-to-node traffic does not need the master.
   auto during = call(*c, "GameComponent.echo", R"("still")");
   ASSERT_TRUE(during);
   EXPECT_EQ(*during, "still");
-  master = start("MasterComponent", true);
+  t.master = start("MasterComponent", true);
   // The new master learns the members from their heartbeats; a newcomer sees them all.
   auto late = start("LateComponent");
   EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "LateComponent", "MasterComponent"}));

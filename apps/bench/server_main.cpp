@@ -10,6 +10,7 @@
 #include <nanocaf/cluster/cluster.hpp>
 
 #include "../common/cluster_flags.hpp"
+#include "../common/logging.hpp"
 #include "bench_service.hpp"
 
 int main(int argc, char** argv) {
@@ -28,9 +29,8 @@ int main(int argc, char** argv) {
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
-  nanocaf::log::level level;
-  if (nanocaf::log::parse_level(f.get("log-level"), level))
-    nanocaf::log::set_level(level);
+  if (!nanocaf::apps::init_logging(f))
+    return 2;
 
   nanocaf::runtime_options opts;
   opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));

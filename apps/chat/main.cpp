@@ -9,6 +9,7 @@
 #include <nanocaf/runtime.hpp>
 
 #include "../common/flags.hpp"
+#include "../common/logging.hpp"
 #include "room.hpp"
 
 namespace {
@@ -36,12 +37,8 @@ int main(int argc, char** argv) {
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
-  nanocaf::log::level level;
-  if (!nanocaf::log::parse_level(f.get("log-level"), level)) {
-    std::cerr << "bad --log-level\n";
+  if (!nanocaf::apps::init_logging(f))
     return 2;
-  }
-  nanocaf::log::set_level(level);
 
   auto stats = std::make_shared<traffic_stats>();
   auto hooks = std::make_shared<nanocaf::pipeline>();

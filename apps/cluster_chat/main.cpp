@@ -12,6 +12,7 @@
 #include <nanocaf/runtime.hpp>
 
 #include "../common/cluster_flags.hpp"
+#include "../common/logging.hpp"
 #include "services.hpp"
 
 int main(int argc, char** argv) {
@@ -32,9 +33,8 @@ int main(int argc, char** argv) {
     std::cerr << "cluster-chat: --role must be master, gate or chat\n";
     return 2;
   }
-  nanocaf::log::level level;
-  if (nanocaf::log::parse_level(f.get("log-level"), level))
-    nanocaf::log::set_level(level);
+  if (!nanocaf::apps::init_logging(f))
+    return 2;
 
   try {
     nanocaf::runtime_options ro;

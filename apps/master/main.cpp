@@ -8,6 +8,7 @@
 #include <nanocaf/runtime.hpp>
 
 #include "../common/cluster_flags.hpp"
+#include "../common/logging.hpp"
 
 int main(int argc, char** argv) {
   nanocaf::block_shutdown_signals();
@@ -17,9 +18,8 @@ int main(int argc, char** argv) {
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
-  nanocaf::log::level level;
-  if (nanocaf::log::parse_level(f.get("log-level"), level))
-    nanocaf::log::set_level(level);
+  if (!nanocaf::apps::init_logging(f))
+    return 2;
   try {
     nanocaf::runtime rt;
     auto opts = nanocaf::apps::cluster_options_from(f, true);
