@@ -16,6 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <grpcpp/grpcpp.h>
+
+#include "nanocaf/proto/cluster.grpc.pb.h"
 #include "support/test_client.hpp"
 
 using namespace nanocaf;
@@ -411,6 +414,42 @@ TEST_F(Cluster, TwoDeadMembersDoNotBlockANewRegistration) {
   auto r = call(*c, "LateComponent.echo", R"("in")");
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "in");
+}
+
+TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
+  auto t = start_trio();
+  // Register the way nano's Go member does: plain clusterpb, no nanocaf metadata.
+  auto channel = grpc::CreateChannel(addr(master_port), grpc::InsecureChannelCredentials());
+  auto stub = clusterpb::Master::NewStub(channel);
+  clusterpb::RegisterRequest req;
+  req.mutable_memberinfo()->set_serviceaddr(addr(free_port()));
+  req.mutable_memberinfo()->set_label("go");
+  req.mutable_memberinfo()->add_services("GoComponent");
+  clusterpb::RegisterResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+  ASSERT_TRUE(stub->Register(&ctx, req, &resp).ok());
+  std::vector<std::string> others;
+  for (auto& m : resp.members())
+    for (auto& svc : m.services())
+      others.push_back(svc);
+  std::sort(others.begin(), others.end());
+  EXPECT_EQ(others, (std::vector<std::string>{"GameComponent", "GateComponent", "MasterComponent"}));
+  ASSERT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "GoComponent", "MasterComponent"}));
+  // nanocaf members here beat every 0.2 s and go after 4 silent periods; a Go node beats every
+  // 30 s by default, so 2 s of silence must not evict it.
+  std::this_thread::sleep_for(2s);
+  auto r = call(*t.client, "GateComponent.members", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["services"], json({"GameComponent", "GoComponent", "MasterComponent"}));
+  // Its graceful Unregister is nano's too.
+  clusterpb::UnregisterRequest unreg;
+  unreg.set_serviceaddr(req.memberinfo().serviceaddr());
+  clusterpb::UnregisterResponse unreg_resp;
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + 3s);
+  ASSERT_TRUE(stub->Unregister(&ctx2, unreg, &unreg_resp).ok());
+  EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
 }
 
 } // namespace

@@ -22,6 +22,7 @@ using clock = std::chrono::steady_clock;
 struct record {
   member_info info;
   clock::time_point last_heartbeat;
+  std::chrono::milliseconds heartbeat; // the member's own period: Go nodes beat every 30 s
 };
 
 struct master_state {
@@ -141,7 +142,7 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       std::vector<member_info> others{st.self};
       for (auto& [a, rec] : st.records)
         others.push_back(rec.info);
-      st.records[addr] = {r.info, clock::now()};
+      st.records[addr] = {r.info, clock::now(), r.heartbeat};
       log::info("member ", addr, " registered");
       announce_join(self, r.info);
       r.reply(grpc::Status::OK, others);
@@ -161,9 +162,10 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       auto i = st.records.find(r.info.service_address);
       if (i != st.records.end()) {
         i->second.last_heartbeat = clock::now();
+        i->second.heartbeat = r.heartbeat;
       } else if (!r.info.service_address.empty()) {
         // Unknown: this master restarted, or evicted a member that was only paused.
-        st.records[r.info.service_address] = {r.info, clock::now()};
+        st.records[r.info.service_address] = {r.info, clock::now(), r.heartbeat};
         log::info("member ", r.info.service_address, " known again from its heartbeat");
         announce_join(self, r.info);
         introduce_all(self, r.info.service_address);
@@ -172,11 +174,12 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
     },
     [=](evict_tick_atom) {
       auto& st = self->state;
-      auto limit = st.opts.heartbeat * st.opts.eviction_misses;
+      // Judged by each member's own period, so a Go node beating every 30 s is not evicted
+      // by a master tuned for faster nanocaf members.
       auto now = clock::now();
       std::vector<std::string> silent;
       for (auto& [addr, rec] : st.records)
-        if (now - rec.last_heartbeat > limit)
+        if (now - rec.last_heartbeat > rec.heartbeat * st.opts.eviction_misses)
           silent.push_back(addr);
       for (auto& addr : silent)
         drop(self, addr, "evicted: no heartbeat");

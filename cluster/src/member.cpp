@@ -322,13 +322,18 @@ void remote_closed(self_ptr self, std::int64_t sid) {
     publish(self);
 }
 
+call_metadata heartbeat_hint(std::chrono::milliseconds period) {
+  return {{heartbeat_metadata_key, std::to_string(period.count())}};
+}
+
 void send_register(self_ptr self) {
   auto& st = self->state;
   clusterpb::RegisterRequest req;
   to_proto(st.self, *req.mutable_memberinfo());
   caf::actor me = caf::actor_cast<caf::actor>(self);
   peer_job job;
-  job.start = [req, me](stubs& io, call_done done) {
+  auto hint = heartbeat_hint(st.opts.heartbeat);
+  job.start = [req, me, hint](stubs& io, call_done done) {
     async_call<clusterpb::RegisterRequest, clusterpb::RegisterResponse>(
       io.timeout, req,
       [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
@@ -342,7 +347,8 @@ void send_register(self_ptr self) {
           caf::anon_send(me, registered_atom::value, std::move(members));
         }
         done(status);
-      });
+      },
+      hint);
   };
   auto retry = st.opts.retry_interval;
   auto master = st.opts.master_address;
@@ -364,7 +370,8 @@ void send_heartbeat(self_ptr self) {
                    0, std::move(req), NANOCAF_CALL(master, Heartbeat),
                    [master](const std::string& err) {
                      log::debug("heartbeat to master ", master, " failed: ", err);
-                   }));
+                   },
+                   heartbeat_hint(st.opts.heartbeat)));
 }
 
 // Requests whose node never answered (a handler that never replies, a lost reply) do not

@@ -4,6 +4,7 @@
 
 #include "detail/convert.hpp"
 #include "detail/messages.hpp"
+#include "detail/peer.hpp"
 #include "nanocaf/runtime.hpp"
 
 namespace nanocaf::cluster::detail {
@@ -14,6 +15,21 @@ grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, grpc::Status 
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(std::move(status));
   return reactor;
+}
+
+// The heartbeat period a member announced, or nano's default for nodes that do not say.
+std::chrono::milliseconds announced_heartbeat(const grpc::CallbackServerContext* ctx) {
+  constexpr std::chrono::milliseconds nano_default{30000};
+  auto& md = ctx->client_metadata();
+  auto i = md.find(heartbeat_metadata_key);
+  if (i == md.end())
+    return nano_default;
+  try {
+    auto ms = std::stol(std::string{i->second.data(), i->second.size()});
+    return ms > 0 ? std::chrono::milliseconds{ms} : nano_default;
+  } catch (const std::exception&) {
+    return nano_default;
+  }
 }
 
 grpc::Status no_session(std::int64_t sid) {
@@ -147,7 +163,7 @@ grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* 
     return reactor;
   }
   // The master actor answers; the reply runs on its thread and finishes the call.
-  caf::anon_send(master_, register_req{from_proto(req->memberinfo()),
+  caf::anon_send(master_, register_req{from_proto(req->memberinfo()), announced_heartbeat(ctx),
                                        [reactor, resp](const grpc::Status& st,
                                                        const std::vector<member_info>& members) {
                                          for (auto& m : members)
@@ -171,7 +187,7 @@ grpc::ServerUnaryReactor* master_service::Heartbeat(grpc::CallbackServerContext*
                                                     const clusterpb::HeartbeatRequest* req,
                                                     clusterpb::HeartbeatResponse*) {
   auto* reactor = ctx->DefaultReactor();
-  caf::anon_send(master_, heartbeat_req{from_proto(req->memberinfo()),
+  caf::anon_send(master_, heartbeat_req{from_proto(req->memberinfo()), announced_heartbeat(ctx),
                                         [reactor](const grpc::Status& st) { reactor->Finish(st); }});
   return reactor;
 }

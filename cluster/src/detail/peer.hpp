@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -63,9 +65,17 @@ caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
 
 /// Runs an async unary call: `method(stub, ctx, req, resp, cb)` on a heap call object that
 /// lives until completion; `on_reply` gets the status and the response on a gRPC thread.
+/// Metadata sent with a call (nanocaf's own hints to nanocaf peers; Go nodes ignore them).
+using call_metadata = std::vector<std::pair<std::string, std::string>>;
+
+/// The heartbeat period a nanocaf member announces to its master, in milliseconds. A member
+/// that sends none (a Go nano node) is taken to beat at nano's default, 30 s.
+inline constexpr const char* heartbeat_metadata_key = "nanocaf-heartbeat-ms";
+
 template <class Req, class Resp, class Method>
 void async_call(std::chrono::milliseconds timeout, Req req, Method method,
-                std::function<void(const grpc::Status&, Resp&)> on_reply) {
+                std::function<void(const grpc::Status&, Resp&)> on_reply,
+                const call_metadata& metadata = {}) {
   struct call {
     grpc::ClientContext ctx;
     Req req;
@@ -74,6 +84,8 @@ void async_call(std::chrono::milliseconds timeout, Req req, Method method,
   auto c = std::make_shared<call>();
   c->req = std::move(req);
   c->ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  for (auto& [key, value] : metadata)
+    c->ctx.AddMetadata(key, value);
   method(&c->ctx, &c->req, &c->resp, [c, on_reply = std::move(on_reply)](grpc::Status st) {
     on_reply(st, c->resp);
   });
@@ -83,15 +95,16 @@ void async_call(std::chrono::milliseconds timeout, Req req, Method method,
 /// picks the method (see NANOCAF_CALL).
 template <class Resp, class Req, class Caller>
 peer_job make_job(std::int64_t session, Req req, Caller caller,
-                  std::function<void(const std::string&)> failed = {}) {
+                  std::function<void(const std::string&)> failed = {}, call_metadata metadata = {}) {
   peer_job job;
   job.session = session;
   job.failed = std::move(failed);
-  job.start = [req = std::move(req), caller](stubs& io, call_done done) {
+  job.start = [req = std::move(req), caller, metadata = std::move(metadata)](stubs& io,
+                                                                            call_done done) {
     async_call<Req, Resp>(
       io.timeout, req,
       [&io, caller](auto* ctx, auto* rq, auto* rs, auto cb) { caller(io, ctx, rq, rs, std::move(cb)); },
-      [done](const grpc::Status& st, Resp&) { done(st); });
+      [done](const grpc::Status& st, Resp&) { done(st); }, metadata);
   };
   return job;
 }
