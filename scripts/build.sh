@@ -24,8 +24,9 @@ else
   dir=build
   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 fi
+# Build output goes to stderr: stdout carries only the build folder, for the other scripts.
 if [ ! -f "$dir/build.ninja" ]; then
-  cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+  cmake -S . -B "$dir" -G Ninja "${flags[@]}" >&2
 fi
-cmake --build "$dir" -j2
+cmake --build "$dir" -j2 >&2
 echo "$dir"

@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
     .add("listen", "", "gRPC address")
     .add("master", "", "master's gRPC address")
     .add("tcp", "", "client TCP address (a gate)")
-    .add("heartbeat", "0.2", "member heartbeat in seconds")
+    // Fast enough for quick eviction tests, loose enough for ASan builds on a busy machine.
+    .add("heartbeat", "0.25", "member heartbeat in seconds")
+    .add("misses", "6", "silent heartbeat periods before eviction")
     .add("log-level", "info", "log level");
   int code = 0;
   if (!f.parse(argc, argv, code))
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
   opts.master_address = opts.is_master ? "" : f.get("master");
   opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
   opts.retry_interval = opts.heartbeat;
+  opts.eviction_misses = static_cast<unsigned>(f.number("misses"));
   opts.rpc_timeout = std::chrono::seconds(1);
   nanocaf::cluster::node cluster{rt, opts};
   cluster_ptr = &cluster;

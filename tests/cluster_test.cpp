@@ -331,7 +331,7 @@ TEST_F(Cluster, KilledBackendIsEvictedAndPendingRequestsGetErrors) {
   auto m = c->response(pending, 6s);
   ASSERT_TRUE(m) << "a request pending on a dead node must get an error reply";
   EXPECT_EQ(json::parse(m->payload)["code"], 503);
-  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 4s); // eviction: 4 x 0.2 s + a tick
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 4s); // eviction: 6 x 0.25 s + a tick
   EXPECT_TRUE(sees(*c, "GateComponent.members", {"MasterComponent"}));
   auto after = call(*c, "GameComponent.echo", "");
   ASSERT_TRUE(after);
@@ -436,9 +436,9 @@ TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   std::sort(others.begin(), others.end());
   EXPECT_EQ(others, (std::vector<std::string>{"GameComponent", "GateComponent", "MasterComponent"}));
   ASSERT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "GoComponent", "MasterComponent"}));
-  // nanocaf members here beat every 0.2 s and go after 4 silent periods; a Go node beats every
-  // 30 s by default, so 2 s of silence must not evict it.
-  std::this_thread::sleep_for(2s);
+  // nanocaf members here beat every 0.25 s and go after 6 silent periods (1.5 s); a Go node
+  // beats every 30 s by default, so 2 s of silence must not evict it.
+  std::this_thread::sleep_for(2500ms);
   auto r = call(*t.client, "GateComponent.members", "");
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["services"], json({"GameComponent", "GoComponent", "MasterComponent"}));
