@@ -88,6 +88,16 @@ TEST_P(Protocol, DataBeforeAckClosesTheConnection) {
   EXPECT_TRUE(c->closed_by_server());
 }
 
+TEST_P(Protocol, SecondHandshakeNeedsAnotherAck) {
+  test_server srv;
+  auto c = ready(srv);
+  auto id = c->request("probe.echo", "working");
+  EXPECT_EQ(c->response(id)->payload, "working");
+  c->send_packet(codec::packet_type::handshake, "{}");
+  c->request("probe.echo", "too early");
+  EXPECT_TRUE(c->closed_by_server());
+}
+
 TEST_P(Protocol, AckWithoutHandshakeClosesTheConnection) {
   test_server srv;
   auto c = connect(srv);

@@ -31,11 +31,44 @@ std::size_t worker_count(std::size_t wanted) {
   return cores == 0 ? 2 : cores;
 }
 
+// Hands a connection's packets to its session. On the Asio thread, so it runs no user code:
+// Data of a Working session without inbound hooks is decoded here and goes straight to the
+// component actor (one actor hop per request instead of two); everything else, and anything
+// after a packet that must go to the session actor, goes to the session actor in order.
 class actor_inbound final : public inbound {
 public:
-  explicit actor_inbound(caf::actor session) : session_(std::move(session)) {}
+  actor_inbound(caf::actor session, std::shared_ptr<detail::session_core> core)
+    : session_(std::move(session)), core_(std::move(core)) {}
 
   void deliver(std::vector<codec::packet> packets) override {
+    auto& core = *core_;
+    core.last_activity_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count(),
+                                std::memory_order_relaxed);
+    std::size_t i = 0;
+    auto* hooks = core.ctx->hooks();
+    bool fast = (hooks == nullptr || hooks->inbound.empty())
+                && core.working.load(std::memory_order_acquire)
+                && core.batches_at_actor.load(std::memory_order_acquire) == 0;
+    for (; fast && i < packets.size(); ++i) {
+      auto& p = packets[i];
+      if (p.type == codec::packet_type::heartbeat)
+        continue; // activity only, recorded above
+      if (p.type != codec::packet_type::data)
+        break;
+      codec::message msg;
+      if (codec::decode_message(p.body, &core.ctx->options.dictionary, msg) != codec::error::none)
+        break; // the session actor reports and closes
+      if (msg.type != codec::message_type::request && msg.type != codec::message_type::notify)
+        continue; // a Response or Push from a client: dropped, as on the slow path
+      detail::dispatch(core_, std::move(msg));
+    }
+    if (i == packets.size())
+      return;
+    if (i != 0)
+      packets.erase(packets.begin(), packets.begin() + static_cast<std::ptrdiff_t>(i));
+    core.batches_at_actor.fetch_add(1, std::memory_order_acq_rel);
     caf::anon_send(session_, std::move(packets));
   }
   void closed(std::string reason) override {
@@ -47,6 +80,7 @@ public:
 
 private:
   caf::actor session_;
+  std::shared_ptr<detail::session_core> core_;
 };
 
 } // namespace
@@ -177,7 +211,7 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
   auto& ctx = impl_->ctx;
   auto core = std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx);
   auto id = core->id;
-  auto actor = impl_->sys->spawn(detail::session_actor, std::move(core));
+  auto actor = impl_->sys->spawn(detail::session_actor, core);
   {
     std::lock_guard<std::mutex> guard{ctx->sessions_mu};
     if (impl_->stopped) {
@@ -186,7 +220,7 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
       ctx->sessions.emplace(id, actor);
     }
   }
-  return std::make_unique<actor_inbound>(std::move(actor));
+  return std::make_unique<actor_inbound>(std::move(actor), std::move(core));
 }
 
 void runtime::set_remote_router(std::shared_ptr<remote_router> router) {

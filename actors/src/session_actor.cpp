@@ -15,6 +15,11 @@ namespace nanocaf::detail {
 
 using clock = std::chrono::steady_clock;
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch())
+    .count();
+}
+
 using phase = session_phase;
 
 namespace {
@@ -27,6 +32,7 @@ void close_session(self_ptr self, const std::string& why) {
   if (st.at == phase::closing)
     return;
   st.at = phase::closing;
+  st.core->working.store(false, std::memory_order_release);
   log::info("session ", st.core->id, " (", st.core->out->remote_address(), "): closing: ", why);
   st.core->out->close();
 }
@@ -47,7 +53,8 @@ void on_handshake(self_ptr self, const codec::packet& p) {
     }
   }
   st.core->out->send(ctx.handshake_response);
-  st.at = phase::handshake;
+  st.at = phase::handshake; // a second handshake needs a new ack before Data, as the first
+  st.core->working.store(false, std::memory_order_release);
 }
 
 void on_data(self_ptr self, const codec::packet& p) {
@@ -80,8 +87,10 @@ void on_packet(self_ptr self, const codec::packet& p) {
     case codec::packet_type::handshake_ack:
       if (st.at == phase::start)
         close_session(self, "handshake ack before handshake");
-      else if (st.at == phase::handshake)
+      else if (st.at == phase::handshake) {
         st.at = phase::working;
+        st.core->working.store(true, std::memory_order_release);
+      }
       break;
     case codec::packet_type::data:
       on_data(self, p);
@@ -112,13 +121,13 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
                             std::shared_ptr<session_core> core) {
   auto& st = self->state;
   st.core = std::move(core);
+  st.core->last_activity_ms.store(now_ms(), std::memory_order_relaxed);
   auto& opts = st.core->ctx->options;
   self->delayed_send(self, opts.heartbeat, heartbeat_atom::value);
   self->delayed_send(self, opts.handshake_timeout, hs_timeout_atom::value);
   return {
     [=](packet_batch& packets) {
       auto& st = self->state;
-      st.last_activity = clock::now();
       for (auto& p : packets) {
         if (st.at == phase::closing)
           break;
@@ -129,13 +138,15 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
           close_session(self, std::string{"error while handling a packet: "} + e.what());
         }
       }
+      // Everything this batch held is now queued behind it: the fast path may resume.
+      st.core->batches_at_actor.fetch_sub(1, std::memory_order_acq_rel);
     },
     [=](heartbeat_atom) {
       auto& st = self->state;
       if (st.at == phase::closing)
         return;
       auto h = st.core->ctx->options.heartbeat;
-      if (clock::now() - st.last_activity > 2 * h) {
+      if (now_ms() - st.core->last_activity_ms.load(std::memory_order_relaxed) > 2 * h.count()) {
         close_session(self, "heartbeat timeout");
         return;
       }

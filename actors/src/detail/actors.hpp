@@ -38,7 +38,6 @@ enum class session_phase : std::uint8_t { start, handshake, working, closing };
 struct session_state {
   std::shared_ptr<session_core> core;
   session_phase at = session_phase::start;
-  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
   static inline const char* name = "nanocaf.session";
 };
 

@@ -29,6 +29,13 @@ struct session_core {
   const std::int64_t id;
   std::atomic<std::int64_t> uid{0};
   std::atomic<bool> closed{false};
+
+  // The fast path (see actor_inbound): Data of a Working session goes from the Asio thread
+  // straight to the component actors, bypassing the session actor, as long as no packet batch
+  // is still on its way to the session actor (that keeps the order of the session's messages).
+  std::atomic<bool> working{false};
+  std::atomic<std::uint32_t> batches_at_actor{0};
+  std::atomic<std::int64_t> last_activity_ms{0}; // steady clock, for the heartbeat timeout
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
