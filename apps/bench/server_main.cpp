@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     .add("write-queue", "4194304", "bytes a connection may have queued before it is closed")
     .add("log-level", "warn", "debug, info, warn, error or off")
     .add("role", "single", "single; or in a cluster: master, gate (clients, no bench service) or backend (bench service, no clients)");
-  nanocaf::apps::add_cluster_flags(f, "127.0.0.1:34600");
+  nanocaf::apps::add_cluster_flags(f, "127.0.0.1:24600");
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
+# alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
+#   echo over TCP (100 and 1000 connections), echo over WebSocket (1000), broadcast (100 and
+#   1000 members), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate).
+# Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
+# Writes results/<time>/results.jsonl, table.md and plot.png (gnuplot) and prints the table.
+# The load client is ../shared/bench's loadgen, built into build/bench-tools.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+secs=10
+passes=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --secs) secs=$2; shift 2 ;;
+    --passes) passes=$2; shift 2 ;;
+    *) sed -n '2,9p' "$0"; exit 2 ;;
+  esac
+done
+
+scripts/setup.sh
+command -v gnuplot >/dev/null || { apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 || true; }
+dir=$(scripts/build.sh | tail -n 1)
+tools=build/bench-tools
+mkdir -p "$tools"
+[ -x "$tools/loadgen" ] || ../shared/bench/build.sh "$root/$tools/loadgen" >/dev/null
+out="results/$(date -u +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+json="$root/$out/results.jsonl"
+payload='{"msg":"%PAD%","seq":"%SEQ%"}'
+pids=()
+
+stop_all() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+trap stop_all EXIT
+
+start() { # core, command...
+  local core=$1; shift
+  taskset -c "$core" "$@" >/dev/null 2>&1 &
+  pids+=($!)
+}
+
+wait_port() {
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "bench: nothing listens on port $1" >&2
+  return 1
+}
+
+load() { # label, loadgen args...
+  local label=$1; shift
+  taskset -c 1 "$tools/loadgen" --label "$label" --json-out "$json" "$@" >/dev/null 2>&1 ||
+    echo "bench: $label: loadgen failed" >&2
+}
+
+single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1; wait_port 3250; wait_port 3251; }
+raw() { start 0 "$dir/apps/raw-echo" 3270; wait_port 3270; }
+
+for pass in $(seq 1 "$passes"); do
+  echo "pass $pass/$passes"
+  for conns in 100 1000; do
+    single
+    load "nanocaf tcp echo $conns" --port 3250 --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
+    stop_all
+    raw
+    load "raw-asio tcp echo $conns" --port 3270 --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
+    stop_all
+  done
+  single
+  load "nanocaf ws echo 1000" --port 3251 --ws --path /nano --route bench.echo --conns 1000 --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
+  for members in 100 1000; do
+    load "nanocaf broadcast $members" --port 3250 --mode broadcast --conns "$members" --window 1 --duration "$secs" --pid "${pids[0]}"
+  done
+  stop_all
+  single
+  load "nanocaf idle tcp 5000" --port 3250 --mode idle --conns 5000 --settle 3 --duration 5 --pid "${pids[0]}"
+  stop_all
+  single
+  load "nanocaf idle ws 5000" --port 3251 --ws --path /nano --mode idle --conns 5000 --settle 3 --duration 5 --pid "${pids[0]}"
+  stop_all
+  # Cluster: master anywhere, gate and backend on core 0.
+  start 1 "$dir/apps/bench-server" --role master --listen 127.0.0.1:24600 --tcp "" --ws ""
+  wait_port 24600
+  start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1
+  start 0 "$dir/apps/bench-server" --role gate --listen 127.0.0.1:24602 --master 127.0.0.1:24600 --tcp 127.0.0.1:3260 --ws "" --threads 1
+  wait_port 3260
+  sleep 2 # registration
+  load "nanocaf cluster echo 100" --port 3260 --route bench.echo --conns 100 --duration "$secs" --verify --payload "$payload" --pid "${pids[2]},${pids[1]}"
+  load "nanocaf cluster echo 1" --port 3260 --route bench.echo --conns 1 --duration "$secs"
+  stop_all
+done
+
+python3 - "$json" "$out" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows.setdefault(r["label"], []).append(r)
+def med(xs): return statistics.median(xs) if xs else 0
+lines = ["| run | req/s or deliveries/s | p50 us | p99 us | server CPU us per op | RSS per conn | errors |",
+         "|---|---|---|---|---|---|---|"]
+plot = []
+for label, rs in rows.items():
+    rate = med([x["deliveries_per_s"] if x["mode"] == "broadcast" else x["per_s"] for x in rs])
+    cpu = med([sum(s["cpu_pct"] for s in x.get("servers", [])) for x in rs])
+    per_op = (cpu / 100.0) * 1e6 / rate if rate else 0
+    rss = med([x["servers"][0]["rss_growth_per_conn_b"] for x in rs if x.get("servers")])
+    errs = sum(x["errors"] for x in rs)
+    if rs[0]["mode"] == "idle":
+        lines.append(f"| {label} | | | | | {rss/1024:.1f} KiB | {errs} |")
+    else:
+        lines.append(f"| {label} | {rate:,.0f} | {med([x['p50_us'] for x in rs]):.0f} | {med([x['p99_us'] for x in rs]):.0f} | {per_op:.1f} | | {errs} |")
+        plot.append((label, rate))
+table = "\n".join(lines) + f"\n\nmedians of {max(len(v) for v in rows.values())} pass(es); server on core 0, loadgen on core 1\n"
+open(sys.argv[2] + "/table.md", "w").write(table)
+with open(sys.argv[2] + "/plot.dat", "w") as f:
+    for label, rate in plot:
+        f.write(f'"{label}" {rate:.0f}\n')
+print(table)
+PY
+if command -v gnuplot >/dev/null; then
+  gnuplot <<GP
+set terminal pngcairo size 1000,520 noenhanced
+set output "$out/plot.png"
+set style fill solid 0.8
+set boxwidth 0.6
+set ylabel "operations per second"
+set xtics rotate by -30
+set grid ytics
+set title "nanocaf bench matrix (server core 0, client core 1)"
+plot "$out/plot.dat" using 0:2:xtic(1) with boxes notitle
+GP
+  echo "plot: $out/plot.png"
+fi
+echo "results: $out"
