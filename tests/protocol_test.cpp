@@ -395,6 +395,26 @@ TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
   EXPECT_EQ(healthy->response(id)->payload, "still here");
 }
 
+TEST_P(Protocol, FloodingClientIsClosedAtTheInflightBound) {
+  server_config cfg;
+  cfg.runtime.max_inflight_bytes = 64 * 1024;
+  test_server srv{cfg};
+  auto healthy = ready(srv);
+  auto flood = ready(srv);
+  std::string blob(1024, 'x');
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) // 1 MB of notifies for a handler doing 2 ms each
+    codec::encode_data_packet(codec::message_type::notify, 0, "probe.slow", blob, nullptr, burst);
+  flood->send_raw(burst.substr(0, 60000));
+  for (std::size_t off = 60000; off < burst.size(); off += 60000)
+    flood->send_raw(burst.substr(off, 60000));
+  EXPECT_TRUE(flood->closed_by_server(5s));
+  auto id = healthy->request("probe.echo", "unaffected");
+  auto m = healthy->response(id, 10s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "unaffected");
+}
+
 TEST(Gateway, ConnectionLimitRefusesExtraClients) {
   server_config cfg;
   cfg.gateway.max_connections = 2;

@@ -17,8 +17,21 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
   }
   auto target = ctx.routes.find(msg.route);
   if (target != ctx.routes.end()) {
+    // Admission control: what a session has queued for its handlers is bounded.
+    std::size_t cost = msg.payload.size() + sizeof(dispatch_msg);
+    auto queued = core->inflight_bytes.fetch_add(cost, std::memory_order_relaxed) + cost;
+    if (queued > ctx.options.max_inflight_bytes) {
+      core->inflight_bytes.fetch_sub(cost, std::memory_order_relaxed);
+      if (!core->closed.load(std::memory_order_acquire)) {
+        log::warn("session ", core->id, " (", core->out->remote_address(),
+                  "): closing: more than ", ctx.options.max_inflight_bytes,
+                  " bytes queued for its handlers");
+        core->out->close();
+      }
+      return;
+    }
     caf::anon_send(target->second.service,
-                   dispatch_msg{core, target->second.handler, mid, std::move(msg.payload)});
+                   dispatch_msg{core, target->second.handler, mid, std::move(msg.payload), cost});
     return;
   }
   if (ctx.router) {

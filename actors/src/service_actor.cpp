@@ -13,6 +13,7 @@ namespace {
 
 void run_handler(component& comp, dispatch_msg& d) {
   auto core = d.session; // keep one reference for error replies after the move below
+  core->inflight_bytes.fetch_sub(d.cost, std::memory_order_relaxed);
   session s{std::move(d.session), d.mid};
   auto& entry = comp.handlers()[d.handler];
   try {

@@ -15,6 +15,9 @@ namespace {
 
 using done_atom = caf::atom_constant<caf::atom("peerdone")>;
 
+// Calls one session may have waiting for a peer (membership calls share one queue too).
+constexpr std::size_t max_queued_per_session = 4096;
+
 struct peer_state {
   std::string address;
   stubs io;
@@ -71,6 +74,12 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
         return;
       }
       auto& q = st.queues[job.session];
+      if (q.size() >= max_queued_per_session) {
+        // A session that sends faster than the peer answers: refuse rather than grow.
+        if (job.failed)
+          job.failed("too many calls queued for this session");
+        return;
+      }
       q.push_back(std::move(job));
       if (q.size() == 1)
         launch(self, q.front(), q.front().session);

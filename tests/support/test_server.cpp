@@ -21,6 +21,12 @@ void probe::setup() {
   handle("fail", [](session&, const bytes&) -> json { throw std::runtime_error("boom"); });
   handle("deny", [](session&, const bytes&) -> json { throw handler_error(403, "denied"); });
   handle("count", [this](session&, const bytes&) { ++notifies; });
+  // A handler slower than its client: 2 ms of work per message.
+  handle("slow", [](session&, const bytes&) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  });
   handle("stats", [this](session&, const bytes&) {
     return json{{"notifies", notifies.load()}, {"closed", sessions_closed.load()},
                 {"callbacks", session_callbacks.load()}};

@@ -46,6 +46,9 @@ struct runtime_options {
   bool error_replies = true;
   /// Goes into the high bits of session ids; distinct per gate. Default: pid % 1024.
   std::optional<std::uint16_t> node_id;
+  /// Payload bytes one session may have queued for its handlers; a client that sends faster
+  /// than its handlers run is closed when it exceeds this, so no mailbox grows without bound.
+  std::size_t max_inflight_bytes = 4u << 20;
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
 };

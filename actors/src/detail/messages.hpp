@@ -27,6 +27,7 @@ struct dispatch_msg {
   std::uint32_t handler = 0;
   std::uint64_t mid = 0; // 0 for a notify
   std::string payload;
+  std::size_t cost = 0; // counted in the session's inflight_bytes until handled
 };
 
 /// A function to run on a component's actor (invoke, on-closed callbacks).

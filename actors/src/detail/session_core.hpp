@@ -36,6 +36,8 @@ struct session_core {
   std::atomic<bool> working{false};
   std::atomic<std::uint32_t> batches_at_actor{0};
   std::atomic<std::int64_t> last_activity_ms{0}; // steady clock, for the heartbeat timeout
+  // Payload bytes dispatched to component actors and not handled yet (admission control).
+  std::atomic<std::size_t> inflight_bytes{0};
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
