@@ -22,7 +22,7 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
     auto queued = core->inflight_bytes.fetch_add(cost, std::memory_order_relaxed) + cost;
     if (queued > ctx.options.max_inflight_bytes) {
       core->inflight_bytes.fetch_sub(cost, std::memory_order_relaxed);
-      if (!core->closed.load(std::memory_order_acquire)) {
+      if (!core->over_bound.exchange(true, std::memory_order_acq_rel)) { // one log line
         log::warn("session ", core->id, " (", core->out->remote_address(),
                   "): closing: more than ", ctx.options.max_inflight_bytes,
                   " bytes queued for its handlers");

@@ -38,6 +38,7 @@ struct session_core {
   std::atomic<std::int64_t> last_activity_ms{0}; // steady clock, for the heartbeat timeout
   // Payload bytes dispatched to component actors and not handled yet (admission control).
   std::atomic<std::size_t> inflight_bytes{0};
+  std::atomic<bool> over_bound{false}; // set once: the session is being closed for flooding
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
