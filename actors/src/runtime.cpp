@@ -94,6 +94,10 @@ struct runtime::impl {
   explicit impl(runtime_options opts) : ctx(std::make_shared<detail::node_context>()) {
     ctx->options = std::move(opts);
     cfg.set("scheduler.max-threads", worker_count(ctx->options.worker_threads));
+    if (ctx->options.scheduler_policy == "sharing")
+      cfg.set("scheduler.policy", caf::atom("sharing"));
+    else if (ctx->options.scheduler_policy != "stealing")
+      throw std::invalid_argument("scheduler policy must be stealing or sharing");
     // Actors are only spawned on start(); the system itself is cheap to create.
     sys = std::make_unique<caf::actor_system>(cfg);
   }

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     .add("heartbeat", "30", "client heartbeat interval in seconds")
     .add("threads", "1", "CAF worker threads (0: one per core)")
     .add("io-threads", "1", "Asio threads")
+    .add("scheduler", "stealing", "CAF scheduler policy: stealing or sharing")
     .add("write-queue", "4194304", "bytes a connection may have queued before it is closed")
     .add("log-level", "warn", "debug, info, warn, error or off")
     .add("role", "single", "single; or in a cluster: master, gate (clients, no bench service) or backend (bench service, no clients)");
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   nanocaf::runtime_options opts;
   opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
   opts.worker_threads = static_cast<std::size_t>(f.number("threads"));
+  opts.scheduler_policy = f.get("scheduler");
   try {
     auto role = f.get("role");
     nanocaf::runtime rt{opts};

@@ -51,6 +51,9 @@ struct runtime_options {
   std::size_t max_inflight_bytes = 4u << 20;
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
+  /// CAF scheduling: "stealing" (CAF's default; idle workers poll) or "sharing" (one queue,
+  /// idle workers sleep: steadier for instruction counts and near-idle servers).
+  std::string scheduler_policy = "stealing";
 };
 
 /// How a connection hands what it reads to its session actor.
