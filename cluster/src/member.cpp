@@ -191,8 +191,14 @@ void forward(self_ptr self, forward_msg& f) {
   auto [gate, gate_session] = client_of(st, f.origin);
   if (mid != 0 && gate == st.self.service_address)
     st.pending[{gate_session, mid}] = {node, f.origin, clock::now()};
-  auto failed = [origin = f.origin, mid, node, route = msg.route](const std::string& err) {
+  // A call that fails (refused, unreachable, deadline) is answered here, and its pending
+  // entry goes too: otherwise a flooding client would fill the table for a minute.
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  std::int64_t sid = gate_session; // structured bindings cannot be captured in C++17
+  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid](const std::string& err) {
     reply_error(origin, mid, 503, "node " + node + " did not take " + route + ": " + err);
+    if (mid != 0)
+      caf::anon_send(me, response_seen_atom::value, sid, mid);
   };
   if (mid != 0) {
     clusterpb::RequestMessage req;
