@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(
   cmake g++ make ninja-build pkgconf ccache
   libcaf-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  libboost-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev zlib1g-dev
+  curl python3 prometheus   # the metrics test scrapes a node with a real Prometheus
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev   # libFuzzer for the codec fuzz target
 )

@@ -10,8 +10,7 @@
 #include <nanocaf/log.hpp>
 #include <nanocaf/runtime.hpp>
 
-#include "flags.hpp"
-#include "logging.hpp"
+#include "node_flags.hpp"
 
 namespace {
 
@@ -94,8 +93,8 @@ int main(int argc, char** argv) {
     .add("tcp", "", "client TCP address (a gate)")
     // Fast enough for quick eviction tests, loose enough for ASan builds on a busy machine.
     .add("heartbeat", "0.25", "member heartbeat in seconds")
-    .add("misses", "6", "silent heartbeat periods before eviction")
-    .add("log-level", "info", "log level");
+    .add("misses", "6", "silent heartbeat periods before eviction");
+  nanocaf::apps::add_ops_flags(f);
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
@@ -119,6 +118,7 @@ int main(int argc, char** argv) {
   cluster_ptr = &cluster;
   rt.start();
   cluster.start();
+  auto metrics = nanocaf::apps::start_metrics(f, rt);
   std::unique_ptr<nanocaf::gateway> gate;
   if (!f.get("tcp").empty()) {
     nanocaf::gateway_options gw;

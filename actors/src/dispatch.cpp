@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "detail/messages.hpp"
+#include "detail/node_metrics.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
 
@@ -23,6 +24,7 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
     if (queued > ctx.options.max_inflight_bytes) {
       core->inflight_bytes.fetch_sub(cost, std::memory_order_relaxed);
       if (!core->over_bound.exchange(true, std::memory_order_acq_rel)) { // one log line
+        ctx.stats->overloaded_closes.inc();
         log::warn("session ", core->id, " (", core->out->remote_address(),
                   "): closing: more than ", ctx.options.max_inflight_bytes,
                   " bytes queued for its handlers");
@@ -30,14 +32,18 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
       }
       return;
     }
+    auto* stats = target->second.stats;
+    (mid != 0 ? stats->requests : stats->notifies).inc();
     caf::anon_send(target->second.service,
-                   dispatch_msg{core, target->second.handler, mid, std::move(msg.payload), cost});
+                   dispatch_msg{core, target->second.handler, mid, std::move(msg.payload), cost,
+                                stats, std::chrono::steady_clock::now()});
     return;
   }
   if (ctx.router) {
     ctx.router->forward(session{core, mid}, std::move(msg));
     return;
   }
+  ctx.stats->unknown_routes.inc();
   log::debug("session ", core->id, ": route not found: ", msg.route);
   send_error_reply(core, mid, reply_code::route_not_found, "route not found: " + msg.route);
 }

@@ -93,6 +93,9 @@ struct runtime::impl {
 
   explicit impl(runtime_options opts) : ctx(std::make_shared<detail::node_context>()) {
     ctx->options = std::move(opts);
+    ctx->registry = ctx->options.metrics ? ctx->options.metrics
+                                         : std::make_shared<metrics::registry>();
+    ctx->stats = std::make_unique<detail::node_metrics>(*ctx->registry);
     cfg.set("scheduler.max-threads", worker_count(ctx->options.worker_threads));
     if (ctx->options.scheduler_policy == "sharing")
       cfg.set("scheduler.policy", caf::atom("sharing"));
@@ -167,8 +170,10 @@ void runtime::start() {
   }
   for (auto& r : d.components) {
     r.actor = d.sys->spawn(detail::service_actor, r.comp);
-    for (std::uint32_t h = 0; h < r.comp->handlers().size(); ++h)
-      ctx.routes[r.comp->name() + "." + r.comp->handlers()[h].name] = {r.actor, h};
+    for (std::uint32_t h = 0; h < r.comp->handlers().size(); ++h) {
+      auto route = r.comp->name() + "." + r.comp->handlers()[h].name;
+      ctx.routes[route] = {r.actor, h, &ctx.stats->route(route)};
+    }
   }
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto hs = std::make_shared<std::string>();
@@ -198,6 +203,7 @@ void runtime::stop() {
     std::lock_guard<std::mutex> guard{d.ctx->sessions_mu};
     for (auto& [id, actor] : d.ctx->sessions)
       caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    d.ctx->stats->sessions.sub(static_cast<std::int64_t>(d.ctx->sessions.size()));
     d.ctx->sessions.clear();
   }
   d.lifecycle(d.components.rbegin(), d.components.rend(),
@@ -222,6 +228,7 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
       caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
     } else {
       ctx->sessions.emplace(id, actor);
+      ctx->stats->sessions.add();
     }
   }
   return std::make_unique<actor_inbound>(std::move(actor), std::move(core));
@@ -310,6 +317,8 @@ std::vector<std::string> runtime::routes() const {
 }
 
 const runtime_options& runtime::options() const noexcept { return impl_->ctx->options; }
+
+metrics::registry& runtime::metrics() noexcept { return *impl_->ctx->registry; }
 
 caf::actor_system& runtime::system() { return *impl_->sys; }
 

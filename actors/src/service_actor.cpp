@@ -3,6 +3,7 @@
 
 #include "detail/actors.hpp"
 #include "detail/messages.hpp"
+#include "detail/node_metrics.hpp"
 #include "detail/service_host.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
@@ -32,6 +33,8 @@ void run_handler(component& comp, dispatch_msg& d) {
     log::warn("handler ", comp.name(), ".", entry.name, " threw a non-exception");
     send_error_reply(core, d.mid, reply_code::handler_failed, "handler failed");
   }
+  d.stats->seconds.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - d.dispatched).count());
 }
 
 bool run_lifecycle(component& comp, lifecycle_stage stage) {

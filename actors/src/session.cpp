@@ -64,6 +64,7 @@ void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t m
                       const std::string& text) {
   if (mid == 0)
     return;
+  core->ctx->stats->error_reply(code);
   if (core->out->takes_error_replies()) {
     core->out->error_reply(mid, code, text);
     return;
@@ -129,6 +130,7 @@ shared_bytes make_kick_packet(std::string_view reason) {
 void session::kick(std::string_view reason) const {
   if (core_->closed.load(std::memory_order_acquire))
     return;
+  core_->ctx->stats->kicks.inc();
   core_->out->kick(make_kick_packet(reason));
 }
 

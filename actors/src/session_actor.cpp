@@ -8,6 +8,7 @@
 
 #include "detail/actors.hpp"
 #include "detail/messages.hpp"
+#include "detail/node_metrics.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
 
@@ -48,10 +49,12 @@ void on_handshake(self_ptr self, const codec::packet& p) {
       refusal = std::string{"validator threw: "} + e.what();
     }
     if (refusal) {
+      ctx.stats->handshakes_refused.inc();
       close_session(self, "handshake refused: " + *refusal);
       return;
     }
   }
+  ctx.stats->handshakes.inc();
   st.core->out->send(ctx.handshake_response);
   st.at = phase::handshake; // a second handshake needs a new ack before Data, as the first
   st.core->working.store(false, std::memory_order_release);
@@ -61,12 +64,14 @@ void on_data(self_ptr self, const codec::packet& p) {
   auto& st = self->state;
   auto& ctx = *st.core->ctx;
   if (st.at != phase::working) {
+    ctx.stats->protocol_errors.inc();
     close_session(self, "data before handshake ack");
     return;
   }
   codec::message msg;
   if (auto err = codec::decode_message(p.body, &ctx.options.dictionary, msg);
       err != codec::error::none) {
+    ctx.stats->protocol_errors.inc();
     close_session(self, std::string{"bad message: "} + codec::to_string(err));
     return;
   }
@@ -85,8 +90,10 @@ void on_packet(self_ptr self, const codec::packet& p) {
       on_handshake(self, p);
       break;
     case codec::packet_type::handshake_ack:
-      if (st.at == phase::start)
+      if (st.at == phase::start) {
+        st.core->ctx->stats->protocol_errors.inc();
         close_session(self, "handshake ack before handshake");
+      }
       else if (st.at == phase::handshake) {
         st.at = phase::working;
         st.core->working.store(true, std::memory_order_release);
@@ -110,7 +117,8 @@ void finish(self_ptr self, const std::string& reason) {
     router->session_closed(session{core});
   {
     std::lock_guard<std::mutex> guard{core->ctx->sessions_mu};
-    core->ctx->sessions.erase(core->id);
+    if (core->ctx->sessions.erase(core->id) != 0)
+      core->ctx->stats->sessions.sub();
   }
   self->quit();
 }
@@ -147,6 +155,7 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
         return;
       auto h = st.core->ctx->options.heartbeat;
       if (now_ms() - st.core->last_activity_ms.load(std::memory_order_relaxed) > 2 * h.count()) {
+        st.core->ctx->stats->heartbeat_timeouts.inc();
         close_session(self, "heartbeat timeout");
         return;
       }
@@ -154,10 +163,15 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
       self->delayed_send(self, h, heartbeat_atom::value);
     },
     [=](hs_timeout_atom) {
-      if (self->state.at == phase::start)
+      if (self->state.at == phase::start) {
+        self->state.core->ctx->stats->handshake_timeouts.inc();
         close_session(self, "no handshake within the handshake timeout");
+      }
     },
-    [=](conn_failed_atom, const std::string& why) { close_session(self, why); },
+    [=](conn_failed_atom, const std::string& why) {
+      self->state.core->ctx->stats->protocol_errors.inc(); // the gateway could not decode
+      close_session(self, why);
+    },
     [=](session_task_msg& t) {
       // Work for this session from elsewhere (the cluster relaying a push or a response):
       // run here, so that it is ordered with everything else the session does.

@@ -10,22 +10,16 @@
 #include <nanocaf/cluster/cluster.hpp>
 
 #include "../common/cluster_flags.hpp"
-#include "../common/logging.hpp"
+#include "../common/node_flags.hpp"
 #include "bench_service.hpp"
 
 int main(int argc, char** argv) {
   nanocaf::block_shutdown_signals();
   nanocaf::apps::flags f{"bench-server: nanocaf node with bench.echo, echojson, notify, join, broadcast"};
-  f.add("tcp", "127.0.0.1:3250", "TCP client address (empty: off)")
-    .add("ws", "127.0.0.1:3251", "WebSocket client address (empty: off)")
-    .add("path", "/nano", "WebSocket path")
-    .add("heartbeat", "30", "client heartbeat interval in seconds")
-    .add("threads", "1", "CAF worker threads (0: one per core)")
-    .add("io-threads", "1", "Asio threads")
-    .add("scheduler", "stealing", "CAF scheduler policy: stealing or sharing")
-    .add("write-queue", "4194304", "bytes a connection may have queued before it is closed")
-    .add("log-level", "warn", "debug, info, warn, error or off")
-    .add("role", "single", "single; or in a cluster: master, gate (clients, no bench service) or backend (bench service, no clients)");
+  nanocaf::apps::add_gateway_flags(f, {"127.0.0.1:3250", "127.0.0.1:3251"});
+  nanocaf::apps::add_runtime_flags(f, "1");
+  nanocaf::apps::add_ops_flags(f, "warn");
+  f.add("role", "single", "single; or in a cluster: master, gate (clients, no bench service) or backend (bench service, no clients)");
   nanocaf::apps::add_cluster_flags(f, "127.0.0.1:24600");
   int code = 0;
   if (!f.parse(argc, argv, code))
@@ -33,11 +27,8 @@ int main(int argc, char** argv) {
   if (!nanocaf::apps::init_logging(f))
     return 2;
 
-  nanocaf::runtime_options opts;
-  opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
-  opts.worker_threads = static_cast<std::size_t>(f.number("threads"));
-  opts.scheduler_policy = f.get("scheduler");
   try {
+    auto opts = nanocaf::apps::runtime_options_from(f);
     auto role = f.get("role");
     nanocaf::runtime rt{opts};
     std::shared_ptr<bench::service> svc;
@@ -50,12 +41,8 @@ int main(int argc, char** argv) {
     rt.start();
     if (cluster)
       cluster->start();
-    nanocaf::gateway_options gw;
-    gw.tcp_address = f.get("tcp");
-    gw.ws_address = f.get("ws");
-    gw.ws_path = f.get("path");
-    gw.io_threads = static_cast<std::size_t>(f.number("io-threads"));
-    gw.write_queue_limit = static_cast<std::size_t>(f.number("write-queue"));
+    auto metrics = nanocaf::apps::start_metrics(f, rt);
+    auto gw = nanocaf::apps::gateway_options_from(f);
     std::unique_ptr<nanocaf::gateway> gate;
     if (role == "single" || role == "gate") {
       gate = std::make_unique<nanocaf::gateway>(rt, gw);

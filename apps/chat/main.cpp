@@ -8,8 +8,7 @@
 #include <nanocaf/log.hpp>
 #include <nanocaf/runtime.hpp>
 
-#include "../common/flags.hpp"
-#include "../common/logging.hpp"
+#include "../common/node_flags.hpp"
 #include "room.hpp"
 
 namespace {
@@ -25,15 +24,10 @@ struct traffic_stats {
 int main(int argc, char** argv) {
   nanocaf::block_shutdown_signals();
   nanocaf::apps::flags f{"chat: nano's chat demo on nanocaf"};
-  f.add("ws", "127.0.0.1:3250", "WebSocket and web page address (empty: off)")
-    .add("tcp", "", "raw TCP client address (empty: off)")
-    .add("path", "/nano", "WebSocket path")
-    .add("web", NANOCAF_CHAT_WEB_DIR, "folder served at /web/")
-    .add("heartbeat", "30", "client heartbeat interval in seconds")
-    .add("serializer", "json", "payload serializer: json or protobuf")
-    .add("node-id", "1", "node id in session ids (0-1023)")
-    .add("threads", "0", "CAF worker threads (0: one per core)")
-    .add("log-level", "info", "debug, info, warn, error or off");
+  nanocaf::apps::add_gateway_flags(f, {"", "127.0.0.1:3250"});
+  f.add("web", NANOCAF_CHAT_WEB_DIR, "folder served at /web/ on the WebSocket port");
+  nanocaf::apps::add_runtime_flags(f);
+  nanocaf::apps::add_ops_flags(f);
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
@@ -51,23 +45,15 @@ int main(int argc, char** argv) {
     return true;
   });
 
-  nanocaf::runtime_options opts;
-  opts.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
-  opts.serializer = f.get("serializer") == "protobuf" ? nanocaf::serializer_kind::protobuf
-                                                       : nanocaf::serializer_kind::json;
-  opts.node_id = static_cast<std::uint16_t>(f.number("node-id"));
-  opts.worker_threads = static_cast<std::size_t>(f.number("threads"));
-  opts.hooks = hooks;
-
   try {
+    auto opts = nanocaf::apps::runtime_options_from(f);
+    opts.hooks = hooks;
     nanocaf::runtime rt{opts};
     rt.add<chat::room>({"room", nanocaf::to_lower});
     rt.start();
+    auto metrics = nanocaf::apps::start_metrics(f, rt);
 
-    nanocaf::gateway_options gw;
-    gw.ws_address = f.get("ws");
-    gw.tcp_address = f.get("tcp");
-    gw.ws_path = f.get("path");
+    auto gw = nanocaf::apps::gateway_options_from(f);
     gw.static_dir = f.get("web");
     nanocaf::gateway gate{rt, gw};
     gate.start();

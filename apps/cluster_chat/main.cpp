@@ -12,7 +12,7 @@
 #include <nanocaf/runtime.hpp>
 
 #include "../common/cluster_flags.hpp"
-#include "../common/logging.hpp"
+#include "../common/node_flags.hpp"
 #include "services.hpp"
 
 int main(int argc, char** argv) {
@@ -21,10 +21,9 @@ int main(int argc, char** argv) {
   f.add("role", "", "master, gate or chat");
   nanocaf::apps::add_cluster_flags(f, "127.0.0.1:34567");
   f.add("gate-address", "127.0.0.1:34590", "gate only: WebSocket and page address")
-    .add("web", NANOCAF_CHAT_WEB_DIR, "gate only: folder served at /web/")
-    .add("node-id", "0", "node id in session ids (0: derived from the port)")
-    .add("heartbeat", "30", "client heartbeat interval in seconds")
-    .add("log-level", "info", "debug, info, warn, error or off");
+    .add("web", NANOCAF_CHAT_WEB_DIR, "gate only: folder served at /web/");
+  nanocaf::apps::add_runtime_flags(f);
+  nanocaf::apps::add_ops_flags(f);
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
@@ -37,11 +36,10 @@ int main(int argc, char** argv) {
     return 2;
 
   try {
-    nanocaf::runtime_options ro;
-    ro.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("heartbeat") * 1000));
-    auto node_id = static_cast<std::uint16_t>(f.number("node-id"));
+    auto ro = nanocaf::apps::runtime_options_from(f);
     // Session ids must differ across gates: derive the node id from the port by default.
-    ro.node_id = node_id != 0 ? node_id : nanocaf::split_host_port(f.get("listen")).second % 1024;
+    if (!ro.node_id)
+      ro.node_id = nanocaf::split_host_port(f.get("listen")).second % 1024;
     nanocaf::runtime rt{ro};
     if (role == "master")
       rt.add<cluster_chat::topic_service>(nanocaf::with_name("TopicService"));
@@ -58,11 +56,13 @@ int main(int argc, char** argv) {
     nanocaf::cluster::node cluster{rt, opts};
     rt.start();
     cluster.start();
+    auto metrics = nanocaf::apps::start_metrics(f, rt);
 
     std::unique_ptr<nanocaf::gateway> gate;
     if (role == "gate") {
       nanocaf::gateway_options gw;
       gw.ws_address = f.get("gate-address");
+      gw.max_connections = 100000;
       gw.static_dir = f.get("web");
       gate = std::make_unique<nanocaf::gateway>(rt, gw);
       gate->start();

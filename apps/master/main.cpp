@@ -8,13 +8,13 @@
 #include <nanocaf/runtime.hpp>
 
 #include "../common/cluster_flags.hpp"
-#include "../common/logging.hpp"
+#include "../common/node_flags.hpp"
 
 int main(int argc, char** argv) {
   nanocaf::block_shutdown_signals();
   nanocaf::apps::flags f{"master: the membership authority of a nanocaf (or nano) cluster"};
   nanocaf::apps::add_cluster_flags(f, "127.0.0.1:34567");
-  f.add("log-level", "info", "debug, info, warn, error or off");
+  nanocaf::apps::add_ops_flags(f);
   int code = 0;
   if (!f.parse(argc, argv, code))
     return code;
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     nanocaf::cluster::node cluster{rt, opts};
     rt.start();
     cluster.start();
+    auto metrics = nanocaf::apps::start_metrics(f, rt);
     std::cout << "master: " << opts.service_address << std::endl;
     nanocaf::wait_for_shutdown_signal();
     cluster.stop();

@@ -28,6 +28,9 @@ struct record {
 struct master_state {
   options opts;
   member_info self;
+  metrics::registry* registry = nullptr;
+  metrics::gauge* registered = nullptr;
+  metrics::counter* evictions = nullptr;
   caf::actor member; // this node's own member actor
   std::map<std::string, record> records; // other members, by address
   std::map<std::string, caf::actor> peers;
@@ -45,7 +48,7 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout)).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, *st.registry)).first;
   return i->second;
 }
 
@@ -107,6 +110,7 @@ void drop(self_ptr self, const std::string& address, const char* why) {
     return;
   auto info = std::move(i->second.info);
   st.records.erase(i);
+  st.registered->set(static_cast<std::int64_t>(st.records.size()));
   if (auto p = st.peers.find(address); p != st.peers.end()) {
     caf::anon_send_exit(p->second, caf::exit_reason::user_shutdown);
     st.peers.erase(p);
@@ -122,8 +126,16 @@ void drop(self_ptr self, const std::string& address, const char* why) {
   }
 }
 
-caf::behavior master_actor(self_ptr self, options opts, member_info self_info, caf::actor member) {
+caf::behavior master_actor(self_ptr self, options opts, member_info self_info, caf::actor member,
+                           metrics::registry* registry) {
   auto& st = self->state;
+  st.registry = registry;
+  st.registered = &registry->gauges("nanocaf_master_members",
+                                     "Members registered with this master (itself excluded).")
+                     .get();
+  st.evictions =
+    &registry->counters("nanocaf_master_evictions_total", "Members evicted for missed heartbeats.")
+       .get();
   st.opts = std::move(opts);
   st.self = std::move(self_info);
   st.member = std::move(member);
@@ -143,6 +155,7 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       for (auto& [a, rec] : st.records)
         others.push_back(rec.info);
       st.records[addr] = {r.info, clock::now(), r.heartbeat};
+      st.registered->set(static_cast<std::int64_t>(st.records.size()));
       log::info("member ", addr, " registered");
       announce_join(self, r.info);
       r.reply(grpc::Status::OK, others);
@@ -166,6 +179,7 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       } else if (!r.info.service_address.empty()) {
         // Unknown: this master restarted, or evicted a member that was only paused.
         st.records[r.info.service_address] = {r.info, clock::now(), r.heartbeat};
+        st.registered->set(static_cast<std::int64_t>(st.records.size()));
         log::info("member ", r.info.service_address, " known again from its heartbeat");
         announce_join(self, r.info);
         introduce_all(self, r.info.service_address);
@@ -181,8 +195,10 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       for (auto& [addr, rec] : st.records)
         if (now - rec.last_heartbeat > rec.heartbeat * st.opts.eviction_misses)
           silent.push_back(addr);
-      for (auto& addr : silent)
+      for (auto& addr : silent) {
+        st.evictions->inc();
         drop(self, addr, "evicted: no heartbeat");
+      }
       self->delayed_send(self, st.opts.heartbeat, evict_tick_atom::value);
     },
   };
@@ -191,8 +207,8 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
 } // namespace
 
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
-                        caf::actor member) {
-  return sys.spawn(master_actor, opts, std::move(self_info), std::move(member));
+                        caf::actor member, metrics::registry& registry) {
+  return sys.spawn(master_actor, opts, std::move(self_info), std::move(member), &registry);
 }
 
 } // namespace nanocaf::cluster::detail

@@ -35,6 +35,8 @@ struct member_state {
   member_info self;
   std::shared_ptr<status_board> board;
   bool registered = false;
+  metrics::gauge* members_gauge = nullptr;
+  metrics::gauge* remote_sessions_gauge = nullptr;
 
   std::map<std::string, member_info> members;            // by address, this node excluded
   std::map<std::string, std::vector<std::string>> providers; // service -> addresses
@@ -63,13 +65,15 @@ void publish(self_ptr self) {
     st.board->members.push_back(info);
   st.board->registered = st.registered;
   st.board->remote_sessions = st.remote_sessions.size();
+  st.members_gauge->set(static_cast<std::int64_t>(st.members.size()));
+  st.remote_sessions_gauge->set(static_cast<std::int64_t>(st.remote_sessions.size()));
 }
 
 const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout)).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, st.rt->metrics())).first;
   return i->second;
 }
 
@@ -403,6 +407,12 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
   st.opts = std::move(opts);
   st.self = std::move(self_info);
   st.board = std::move(board);
+  st.members_gauge =
+    &rt->metrics().gauges("nanocaf_cluster_members", "Other nodes this node knows.").get();
+  st.remote_sessions_gauge = &rt->metrics()
+                                .gauges("nanocaf_cluster_remote_sessions",
+                                        "Sessions held here for clients of other nodes.")
+                                .get();
   return {
     [=](start_atom) {
       auto& st = self->state;

@@ -101,7 +101,7 @@ void node::start() {
   d.peer_svc = std::make_unique<detail::peer_service>(d.rt, d.member);
   builder.RegisterService(d.peer_svc.get());
   if (d.opts.is_master) {
-    d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member);
+    d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member, d.rt.metrics());
     d.master_svc = std::make_unique<detail::master_service>(d.master);
     builder.RegisterService(d.master_svc.get());
   }

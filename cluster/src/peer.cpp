@@ -21,6 +21,10 @@ constexpr std::size_t max_queued_per_session = 4096;
 struct peer_state {
   std::string address;
   stubs io;
+  metrics::counter* ok = nullptr;
+  metrics::counter* failed = nullptr;
+  metrics::counter* refused = nullptr;
+  metrics::histogram* seconds = nullptr;
   // Per session: the job in flight first, then the ones waiting for it.
   std::unordered_map<std::int64_t, std::deque<peer_job>> queues;
   // Jobs not tied to a session, in flight, by ticket.
@@ -45,15 +49,26 @@ using self_ptr = caf::stateful_actor<peer_state>*;
 // `key` is a session id (> 0) or a negative ticket for a loose job.
 void launch(self_ptr self, peer_job& job, std::int64_t key) {
   caf::actor me = caf::actor_cast<caf::actor>(self);
+  job.started = std::chrono::steady_clock::now();
   job.start(self->state.io, [me, key](const grpc::Status& st) {
     caf::anon_send(me, done_atom::value, key, st.ok(),
                    st.ok() ? std::string{} : std::to_string(st.error_code()) + " " + st.error_message());
   });
 }
 
-caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout) {
+caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout,
+                         metrics::registry* registry) {
   auto& st = self->state;
   st.address = address;
+  auto& rpcs = registry->counters("nanocaf_cluster_rpcs_total",
+                                  "Calls to other nodes, by peer and result.", {"peer", "result"});
+  st.ok = &rpcs.with({address, "ok"});
+  st.failed = &rpcs.with({address, "error"});
+  st.refused = &rpcs.with({address, "refused"}); // never sent: the session's queue was full
+  st.seconds = &registry
+                  ->histograms("nanocaf_cluster_rpc_seconds",
+                               "Round trip of calls to other nodes, by peer.", {"peer"})
+                  .with({address});
   for (std::size_t i = 0; i < channels_per_peer; ++i) {
     // A distinct channel argument keeps gRPC from sharing one connection among them.
     grpc::ChannelArguments args;
@@ -76,6 +91,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
       auto& q = st.queues[job.session];
       if (q.size() >= max_queued_per_session) {
         // A session that sends faster than the peer answers: refuse rather than grow.
+        st.refused->inc();
         if (job.failed)
           job.failed("too many calls queued for this session");
         return;
@@ -104,6 +120,9 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
         else
           launch(self, i->second.front(), key);
       }
+      st.seconds->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - finished.started).count());
+      (ok ? st.ok : st.failed)->inc();
       if (!ok) {
         log::debug("call to ", st.address, " failed: ", error);
         if (finished.failed)
@@ -116,8 +135,8 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
 } // namespace
 
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout) {
-  return sys.spawn(peer_actor, address, timeout);
+                      std::chrono::milliseconds timeout, metrics::registry& registry) {
+  return sys.spawn(peer_actor, address, timeout, &registry);
 }
 
 } // namespace nanocaf::cluster::detail

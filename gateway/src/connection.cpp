@@ -8,17 +8,20 @@
 namespace nanocaf::detail {
 
 connection::connection(strand ex, std::string remote, limits lim, connection_registry* registry,
-                       std::shared_ptr<gateway_liveness> live)
+                       std::shared_ptr<gateway_liveness> live, transport_metrics& stats)
   : ex_(std::move(ex)),
     remote_(std::move(remote)),
     limits_(lim),
     registry_(registry),
     live_(std::move(live)),
+    stats_(stats),
     decoder_(lim.max_packet_body) {}
 
 connection::~connection() = default;
 
 void connection::start(runtime& rt) {
+  stats_.accepted.inc();
+  stats_.open.add();
   inbound_ = rt.open_session(std::make_shared<connection_outlet>(weak_from_this(), remote_, live_));
   boost::asio::post(ex_, [self = shared_from_this()] { self->start_reading(); });
 }
@@ -33,6 +36,7 @@ void connection::send(shared_bytes packet) {
     if (queued_bytes_ > limits_.write_queue) {
       closed_ = true;
       pending_.clear();
+      stats_.write_queue_closes.inc();
       boost::asio::post(ex_, [self = shared_from_this()] {
         self->finish("write queue over its bound: the peer does not read");
       });
@@ -99,6 +103,7 @@ void connection::on_written(const boost::system::error_code& ec) {
   for (auto& p : writing_)
     written += p->size();
   writing_.clear();
+  stats_.bytes_out.inc(written);
   {
     std::lock_guard<std::mutex> guard{mu_};
     write_in_flight_ = false;
@@ -114,6 +119,7 @@ void connection::on_written(const boost::system::error_code& ec) {
 bool connection::on_bytes(std::string_view bytes) {
   if (finished_ || !inbound_)
     return false;
+  stats_.bytes_in.inc(bytes.size());
   std::vector<codec::packet> packets;
   auto err = decoder_.feed(bytes, packets);
   if (!packets.empty())
@@ -137,6 +143,7 @@ void connection::finish(const std::string& reason, bool graceful) {
   }
   shutdown_transport(graceful);
   if (inbound_) {
+    stats_.open.sub();
     inbound_->closed(reason);
     inbound_.reset(); // drop the session actor handle: nothing is delivered after this
   }

@@ -47,6 +47,7 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 
 void gateway_context::open(const std::shared_ptr<connection>& c) {
   if (!registry.add(c, options.max_connections)) {
+    stats.tcp.refused.inc();
     log::warn("refused client ", c->remote_address(), ": connection limit reached");
     c->close();
     return;
@@ -137,7 +138,7 @@ void gateway::start() {
         auto remote = socket.remote_endpoint(ec);
         auto conn = std::make_shared<detail::tcp_connection>(
           std::move(socket), std::move(ex), ec ? std::string{"?"} : detail::endpoint_text(remote),
-          ctx.limits, &ctx.registry, ctx.live);
+          ctx.limits, &ctx.registry, ctx.live, ctx.stats.tcp);
         ctx.open(conn);
       });
     d.tcp_listener->run();

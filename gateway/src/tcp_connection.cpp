@@ -15,8 +15,8 @@ thread_local std::array<char, read_chunk> read_buffer;
 
 tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, strand ex,
                                std::string remote, limits lim, connection_registry* registry,
-                               std::shared_ptr<gateway_liveness> live)
-  : connection(std::move(ex), std::move(remote), lim, registry, std::move(live)),
+                               std::shared_ptr<gateway_liveness> live, transport_metrics& stats)
+  : connection(std::move(ex), std::move(remote), lim, registry, std::move(live), stats),
     linger_timer_(ex_),
     socket_(std::move(socket)) {
   boost::system::error_code ignored;

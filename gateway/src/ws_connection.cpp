@@ -16,7 +16,8 @@ namespace {
 class ws_connection final : public connection {
 public:
   ws_connection(beast::tcp_stream stream, strand ex, std::string remote, gateway_context& ctx)
-    : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live),
+    : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live,
+                 ctx.stats.ws),
       ws_(std::move(stream)) {
     websocket::stream_base::timeout t{};
     t.handshake_timeout = ctx.options.http_timeout;
@@ -117,6 +118,7 @@ void open_websocket(beast::tcp_stream stream,
   auto conn = std::make_shared<ws_connection>(std::move(stream), std::move(ex),
                                               ec ? std::string{"?"} : endpoint_text(remote), ctx);
   if (!ctx.registry.add(conn, ctx.options.max_connections)) {
+    ctx.stats.ws.refused.inc();
     log::warn("refused websocket client ", conn->remote_address(), ": connection limit reached");
     return; // the stream closes with the connection object
   }

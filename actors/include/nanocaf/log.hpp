@@ -1,7 +1,9 @@
-// A small thread-safe logger to stderr (Debian's CAF is built with its logging compiled out).
-// One line per event; nothing per message at the default level.
+// Logging through spdlog (Debian's; CAF's own logging is compiled out there). The interface
+// stays small and stream-like so that headers do not pull spdlog or fmt in: one line per
+// event, nothing per message at the default level (info).
 #pragma once
 
+#include <cstddef>
 #include <sstream>
 #include <string>
 
@@ -9,6 +11,16 @@ namespace nanocaf::log {
 
 enum class level { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
 
+struct settings {
+  level threshold = level::info;
+  /// Empty: stderr. Otherwise a file, rotated at `max_file_bytes` keeping `max_files` old ones.
+  std::string file;
+  std::size_t max_file_bytes = 64u << 20;
+  std::size_t max_files = 4;
+};
+
+/// Replaces the sink and level; throws std::runtime_error when the file cannot be opened.
+void configure(const settings& s);
 void set_level(level l) noexcept;
 level current_level() noexcept;
 /// Parses "debug", "info", "warn", "error" or "off"; false when unknown.

@@ -16,6 +16,7 @@
 #include "nanocaf/codec/packet.hpp"
 #include "nanocaf/codec/route_dictionary.hpp"
 #include "nanocaf/component.hpp"
+#include "nanocaf/metrics.hpp"
 #include "nanocaf/outlet.hpp"
 #include "nanocaf/pipeline.hpp"
 #include "nanocaf/remote.hpp"
@@ -54,6 +55,9 @@ struct runtime_options {
   /// CAF scheduling: "stealing" (CAF's default; idle workers poll) or "sharing" (one queue,
   /// idle workers sleep: steadier for instruction counts and near-idle servers).
   std::string scheduler_policy = "stealing";
+  /// Where this node's metrics go; default: a registry of its own (runtime::metrics()).
+  /// Share one between runtimes to serve them on one endpoint.
+  std::shared_ptr<metrics::registry> metrics;
 };
 
 /// How a connection hands what it reads to its session actor.
@@ -127,6 +131,9 @@ public:
   std::size_t live_sessions() const noexcept;
   std::vector<std::string> routes() const;
   const runtime_options& options() const noexcept;
+  /// This node's metrics: the runtime's own, and any the gateway, the cluster or components
+  /// declare. Serve them with nanocaf::metrics_endpoint.
+  metrics::registry& metrics() noexcept;
   caf::actor_system& system();
 
   static std::string default_service_name(const char* mangled);

@@ -2,6 +2,7 @@
 // crosses a process, so the unsafe ones are whitelisted instead of made serialisable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,7 @@ class session;
 namespace nanocaf::detail {
 
 struct session_core;
+struct route_metrics;
 
 /// A decoded Request or Notify, from a session actor to the service actor of its route.
 struct dispatch_msg {
@@ -28,6 +30,8 @@ struct dispatch_msg {
   std::uint64_t mid = 0; // 0 for a notify
   std::string payload;
   std::size_t cost = 0; // counted in the session's inflight_bytes until handled
+  route_metrics* stats = nullptr;
+  std::chrono::steady_clock::time_point dispatched;
 };
 
 /// A function to run on a component's actor (invoke, on-closed callbacks).

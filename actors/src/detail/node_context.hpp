@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 
+#include "detail/node_metrics.hpp"
 #include "nanocaf/remote.hpp"
 #include "nanocaf/runtime.hpp"
 
@@ -20,6 +21,7 @@ namespace nanocaf::detail {
 struct route_target {
   caf::actor service;
   std::uint32_t handler = 0;
+  route_metrics* stats = nullptr;
 };
 
 struct closed_hook {
@@ -34,6 +36,8 @@ struct node_context {
   std::unordered_map<std::string, route_target> routes;
   std::vector<closed_hook> closed_hooks;
   std::shared_ptr<remote_router> router; // set when the node is in a cluster
+  std::shared_ptr<metrics::registry> registry;
+  std::unique_ptr<node_metrics> stats;
 
   std::uint16_t node_id = 0;
   // Starts from a microsecond clock, so a restarted process does not reuse the ids its

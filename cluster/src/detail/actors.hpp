@@ -22,6 +22,6 @@ caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
 /// Membership authority: Register / Unregister / Heartbeat and eviction. Tells the local
 /// member actor `member` about joins and leaves, as NewMember / DelMember tell the others.
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
-                        caf::actor member);
+                        caf::actor member, metrics::registry& registry);
 
 } // namespace nanocaf::cluster::detail

@@ -17,6 +17,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "nanocaf/metrics.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
 
@@ -56,12 +57,14 @@ struct peer_job {
   std::int64_t session = 0; // calls with the same key run one at a time, in order; 0: no order
   std::function<void(stubs&, call_done)> start;
   std::function<void(const std::string& error)> failed;
+  std::chrono::steady_clock::time_point started; // set when it goes out
 };
 
 /// Spawns the bridge to `address`. It ends on exit_reason::user_shutdown (the member left);
 /// then every queued or unfinished job's `failed` runs.
+/// Its calls are counted in `registry` (nanocaf_cluster_rpcs_total and _rpc_seconds by peer).
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout);
+                      std::chrono::milliseconds timeout, metrics::registry& registry);
 
 /// Runs an async unary call: `method(stub, ctx, req, resp, cb)` on a heap call object that
 /// lives until completion; `on_reply` gets the status and the response on a gRPC thread.

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "detail/gateway_metrics.hpp"
 #include "nanocaf/codec/packet.hpp"
 #include "nanocaf/outlet.hpp"
 #include "nanocaf/runtime.hpp"
@@ -31,7 +32,7 @@ public:
   };
 
   connection(strand ex, std::string remote, limits lim, connection_registry* registry,
-             std::shared_ptr<struct gateway_liveness> live);
+             std::shared_ptr<struct gateway_liveness> live, transport_metrics& stats);
   ~connection() override;
 
   /// Opens the session and starts reading. Called once, right after construction.
@@ -67,6 +68,7 @@ private:
   const limits limits_;
   connection_registry* registry_;
   std::shared_ptr<struct gateway_liveness> live_;
+  transport_metrics& stats_; // in the runtime's registry, which outlives every connection
   codec::stream_decoder decoder_;
   std::unique_ptr<inbound> inbound_;
   bool finished_ = false; // strand only

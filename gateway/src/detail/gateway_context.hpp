@@ -13,7 +13,8 @@
 namespace nanocaf::detail {
 
 struct gateway_context {
-  gateway_context(runtime& r, gateway_options o) : rt(r), options(std::move(o)) {
+  gateway_context(runtime& r, gateway_options o)
+    : rt(r), options(std::move(o)), stats(r.metrics()) {
     limits.write_queue = options.write_queue_limit;
     limits.max_packet_body = options.max_packet_body;
   }
@@ -24,6 +25,7 @@ struct gateway_context {
   runtime& rt;
   const gateway_options options;
   connection::limits limits;
+  gateway_metrics stats;
   connection_registry registry;
   std::shared_ptr<gateway_liveness> live = std::make_shared<gateway_liveness>();
   boost::asio::io_context ioc;

@@ -13,7 +13,7 @@ class tcp_connection final : public connection {
 public:
   tcp_connection(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
                  limits lim, connection_registry* registry,
-                 std::shared_ptr<gateway_liveness> live);
+                 std::shared_ptr<gateway_liveness> live, transport_metrics& stats);
 
 protected:
   void start_reading() override;

@@ -1,0 +1,145 @@
+#include "nanocaf/gateway/metrics_endpoint.hpp"
+
+#include <optional>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "nanocaf/gateway/gateway.hpp"
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+// One request per connection: read it (with a deadline), answer, close.
+class scrape : public std::enable_shared_from_this<scrape> {
+public:
+  scrape(tcp::socket socket, metrics::registry& registry)
+    : stream_(std::move(socket)), registry_(registry) {}
+
+  void run() {
+    stream_.expires_after(std::chrono::seconds(10));
+    http::async_read(stream_, buffer_, request_,
+                     [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                       if (!ec)
+                         self->answer();
+                     });
+  }
+
+private:
+  void answer() {
+    auto target = request_.target();
+    auto path = target.substr(0, target.find('?'));
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(request_.version());
+    res->keep_alive(false);
+    res->set(http::field::server, "nanocaf");
+    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+      res->result(http::status::method_not_allowed);
+      res->body() = "GET /metrics\n";
+    } else if (path == "/metrics") {
+      res->result(http::status::ok);
+      res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      if (request_.method() == http::verb::get)
+        res->body() = registry_.render();
+    } else {
+      res->result(http::status::not_found);
+      res->body() = "metrics are at /metrics\n";
+    }
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](const beast::error_code&, std::size_t) {
+                        beast::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::empty_body> request_;
+  metrics::registry& registry_;
+};
+
+} // namespace
+
+struct metrics_endpoint::impl {
+  impl(metrics::registry& r, std::string a) : registry(r), address(std::move(a)), acceptor(ioc) {}
+
+  void accept() {
+    acceptor.async_accept([this](const beast::error_code& ec, tcp::socket socket) {
+      if (!acceptor.is_open())
+        return;
+      if (!ec)
+        std::make_shared<scrape>(std::move(socket), registry)->run();
+      accept();
+    });
+  }
+
+  metrics::registry& registry;
+  std::string address;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor;
+  std::thread thread;
+  std::uint16_t port = 0;
+};
+
+metrics_endpoint::metrics_endpoint(metrics::registry& registry, std::string address)
+  : impl_(std::make_unique<impl>(registry, std::move(address))) {}
+
+metrics_endpoint::~metrics_endpoint() { stop(); }
+
+void metrics_endpoint::start() {
+  auto& d = *impl_;
+  if (d.thread.joinable())
+    return;
+  auto [host, port] = split_host_port(d.address);
+  tcp::endpoint ep{asio::ip::make_address(host), port};
+  beast::error_code ec;
+  d.acceptor.open(ep.protocol(), ec);
+  if (!ec)
+    d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec)
+    d.acceptor.bind(ep, ec);
+  if (!ec)
+    d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("metrics: cannot listen on " + d.address + ": " + ec.message());
+  d.port = d.acceptor.local_endpoint().port();
+  d.accept();
+  d.thread = std::thread([&d] {
+    for (;;) {
+      try {
+        d.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log::error("metrics endpoint: ", e.what());
+      }
+    }
+  });
+  log::info("metrics on http://", host, ":", d.port, "/metrics");
+}
+
+void metrics_endpoint::stop() {
+  auto& d = *impl_;
+  if (!d.thread.joinable())
+    return;
+  asio::post(d.ioc, [&d] {
+    beast::error_code ignored;
+    d.acceptor.close(ignored);
+  });
+  d.ioc.stop();
+  d.thread.join();
+}
+
+std::uint16_t metrics_endpoint::port() const noexcept { return impl_->port; }
+
+} // namespace nanocaf

@@ -1,0 +1,142 @@
+// Metrics: the registry's text format, and a real node counting what real clients do, read
+// over HTTP from its metrics endpoint as Prometheus would.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "nanocaf/gateway/metrics_endpoint.hpp"
+#include "nanocaf/metrics.hpp"
+#include "support/http_get.hpp"
+#include "support/test_client.hpp"
+#include "support/test_server.hpp"
+
+using namespace nanocaf;
+using namespace nanocaf::test;
+
+namespace {
+
+// The value of the sample whose name and labels are exactly `series`; -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(series + " ", 0) == 0)
+      return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+} // namespace
+
+TEST(MetricsRegistry, RendersCountersGaugesAndLabelsInTextFormat) {
+  metrics::registry r;
+  r.counters("app_hits_total", "Hits.", {"route"}).with({"a.b"}).inc(3);
+  r.counters("app_hits_total", "Hits.", {"route"}).with({"quote\"back\\slash\nline"}).inc();
+  r.gauges("app_open", "Open things.").get().add(5);
+  r.gauges("app_open", "Open things.").get().sub(2);
+  auto text = r.render();
+  EXPECT_NE(text.find("# HELP app_hits_total Hits.\n# TYPE app_hits_total counter\n"),
+            std::string::npos);
+  EXPECT_EQ(sample(text, R"(app_hits_total{route="a.b"})"), 3);
+  EXPECT_EQ(sample(text, R"(app_hits_total{route="quote\"back\\slash\nline"})"), 1);
+  EXPECT_EQ(sample(text, "app_open"), 3);
+  EXPECT_GT(sample(text, "process_resident_memory_bytes"), 0);
+  EXPECT_GT(sample(text, "process_open_fds"), 0);
+}
+
+TEST(MetricsRegistry, HistogramBucketsAreCumulativeWithSumAndCount) {
+  metrics::registry r;
+  auto& h = r.histograms("app_seconds", "Latency.", {}, {0.001, 0.01, 0.1}).get();
+  h.observe(0.0005);
+  h.observe(0.005);
+  h.observe(0.005);
+  h.observe(5);
+  auto text = r.render();
+  EXPECT_EQ(sample(text, R"(app_seconds_bucket{le="0.001"})"), 1);
+  EXPECT_EQ(sample(text, R"(app_seconds_bucket{le="0.01"})"), 3);
+  EXPECT_EQ(sample(text, R"(app_seconds_bucket{le="0.1"})"), 3);
+  EXPECT_EQ(sample(text, R"(app_seconds_bucket{le="+Inf"})"), 4);
+  EXPECT_EQ(sample(text, "app_seconds_count"), 4);
+  EXPECT_NEAR(sample(text, "app_seconds_sum"), 5.0105, 1e-9);
+}
+
+TEST(MetricsRegistry, RefusesBadNamesAndKindConflicts) {
+  metrics::registry r;
+  EXPECT_THROW(r.counters("9lives", "x"), std::invalid_argument);
+  EXPECT_THROW(r.counters("a-b", "x"), std::invalid_argument);
+  EXPECT_THROW(r.counters("ok_total", "x", {"le"}), std::invalid_argument);
+  r.counters("thing", "x");
+  EXPECT_THROW(r.gauges("thing", "x"), std::invalid_argument);
+  EXPECT_THROW(r.counters("thing", "x", {"route"}), std::invalid_argument);
+  EXPECT_THROW(r.counters("thing", "x").with({"extra"}), std::invalid_argument);
+  r.gauge_callback("cb_value", "x", [] { return 2.5; });
+  EXPECT_EQ(sample(r.render(), "cb_value"), 2.5);
+  r.remove_callback("cb_value");
+  EXPECT_EQ(sample(r.render(), "cb_value"), -1);
+}
+
+TEST(MetricsEndpoint, CountsWhatRealClientsDo) {
+  test_server srv;
+  metrics_endpoint endpoint{srv.rt().metrics(), "127.0.0.1:0"};
+  endpoint.start();
+  ASSERT_NE(endpoint.port(), 0);
+
+  auto tcp = test_client::connect_tcp(srv.tcp_port());
+  tcp->handshake_and_ack();
+  auto ws = test_client::connect_ws(srv.ws_port());
+  ws->handshake_and_ack();
+  ASSERT_TRUE(tcp->response(tcp->request("probe.echo", "hello")));
+  ASSERT_TRUE(tcp->response(tcp->request("probe.echo", "again")));
+  ASSERT_TRUE(ws->response(ws->request("probe.nosuch", "{}")));
+  ASSERT_TRUE(ws->response(ws->request("probe.fail", "{}")));
+  ws->notify("probe.count", "");
+
+  auto reply = http_get(endpoint.port(), "/metrics");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_NE(reply.headers.find("text/plain; version=0.0.4"), std::string::npos);
+  auto& m = reply.body;
+  EXPECT_EQ(sample(m, R"(nanocaf_connections{transport="tcp"})"), 1);
+  EXPECT_EQ(sample(m, R"(nanocaf_connections{transport="ws"})"), 1);
+  EXPECT_EQ(sample(m, "nanocaf_sessions"), 2);
+  EXPECT_EQ(sample(m, "nanocaf_handshakes_total"), 2);
+  EXPECT_EQ(sample(m, R"(nanocaf_requests_total{route="probe.echo"})"), 2);
+  EXPECT_EQ(sample(m, R"(nanocaf_handler_seconds_count{route="probe.echo"})"), 2);
+  EXPECT_EQ(sample(m, R"(nanocaf_error_replies_total{code="404"})"), 1);
+  EXPECT_EQ(sample(m, R"(nanocaf_error_replies_total{code="500"})"), 1);
+  EXPECT_EQ(sample(m, "nanocaf_unknown_routes_total"), 1);
+  EXPECT_GT(sample(m, R"(nanocaf_received_bytes_total{transport="tcp"})"), 0);
+  EXPECT_GT(sample(m, R"(nanocaf_sent_bytes_total{transport="ws"})"), 0);
+
+  // The notify is counted once it is dispatched; connections are released when closed.
+  tcp.reset();
+  ws.reset();
+  std::string later;
+  for (int i = 0; i < 100; ++i) {
+    later = http_get(endpoint.port(), "/metrics").body;
+    if (sample(later, R"(nanocaf_connections{transport="tcp"})") == 0
+        && sample(later, R"(nanocaf_connections{transport="ws"})") == 0
+        && sample(later, "nanocaf_sessions") == 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(sample(later, R"(nanocaf_connections{transport="tcp"})"), 0);
+  EXPECT_EQ(sample(later, "nanocaf_sessions"), 0);
+  EXPECT_EQ(sample(later, R"(nanocaf_notifies_total{route="probe.count"})"), 1);
+  EXPECT_EQ(sample(later, R"(nanocaf_connections_accepted_total{transport="tcp"})"), 1);
+
+  EXPECT_EQ(http_get(endpoint.port(), "/other").status, 404);
+}
+
+TEST(MetricsEndpoint, RefusedConnectionsAreCounted) {
+  server_config cfg;
+  cfg.gateway.max_connections = 1;
+  test_server srv{cfg};
+  metrics_endpoint endpoint{srv.rt().metrics(), "127.0.0.1:0"};
+  endpoint.start();
+  auto first = test_client::connect_tcp(srv.tcp_port());
+  first->handshake_and_ack();
+  auto second = test_client::connect_tcp(srv.tcp_port());
+  EXPECT_TRUE(second->closed_by_server());
+  auto m = http_get(endpoint.port(), "/metrics").body;
+  EXPECT_EQ(sample(m, R"(nanocaf_connections_refused_total{transport="tcp"})"), 1);
+  EXPECT_EQ(sample(m, R"(nanocaf_connections{transport="tcp"})"), 1);
+}
