@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs nanocaf from a build tree, builds apps/external_example against the install with
+# find_package(nanocaf), runs it, and talks to it with nanocaf-cli.
+#   tests/ops/package_test.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "--- cmake --install"
+cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+echo "--- configure and build the example against $work/prefix"
+cmake -S "$root/apps/external_example" -B "$work/example" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" ||
+  { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/example" -j2 > "$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; exit 1; }
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(( 20000 + RANDOM % 10000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+tcp=$(free_port) ws=$(free_port)
+"$work/example/greeter" "$tcp" "$ws" > "$work/greeter.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$ws") 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "--- the installed nanocaf-cli talks to the example"
+out=$("$work/prefix/bin/nanocaf-cli" --quiet --url "tcp://127.0.0.1:$tcp" \
+      --exec 'request greeter.hello {"name":"ci"}')
+echo "$out"
+grep -qx 'response greeter.hello {"code":0,"greeting":"hello, ci"}' <<<"$out"
+out=$("$work/prefix/bin/nanocaf-cli" --quiet --url "ws://127.0.0.1:$ws/nano" \
+      --exec 'request greeter.count {}')
+echo "$out"
+grep -qx 'response greeter.count {"code":0,"count":0}' <<<"$out"
+echo PASS
