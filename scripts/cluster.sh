@@ -5,14 +5,17 @@
 #   scripts/cluster.sh status          which nodes run
 #   scripts/cluster.sh logs [-f]       the nodes' logs
 # Pid files and logs go to $NANOCAF_RUN_DIR (default: run/ in the repository).
+# Tests set NANOCAF_CLUSTER_PORT (master port; the others follow it, default 34567) and
+# NANOCAF_CLUSTER_BIN (a cluster-chat binary to use instead of building one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 run=${NANOCAF_RUN_DIR:-$root/run}
-master_addr=127.0.0.1:34567
-gate_addr=127.0.0.1:34570
-gate_clients=127.0.0.1:34590
-chat_base_port=34580
+base=${NANOCAF_CLUSTER_PORT:-34567}
+master_addr=127.0.0.1:$base
+gate_addr=127.0.0.1:$((base + 3))
+chat_base_port=$((base + 13))
+gate_clients=127.0.0.1:$((base + 23))
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -46,10 +49,14 @@ cmd_up() {
       *) usage ;;
     esac
   done
-  scripts/setup.sh
-  local dir
-  dir=$(scripts/build.sh | tail -n 1)
-  bin="$root/$dir/apps/cluster-chat"
+  if [ -n "${NANOCAF_CLUSTER_BIN:-}" ]; then
+    bin=$NANOCAF_CLUSTER_BIN
+  else
+    scripts/setup.sh
+    local dir
+    dir=$(scripts/build.sh | tail -n 1)
+    bin="$root/$dir/apps/cluster-chat"
+  fi
   mkdir -p "$run"
   start_node master --role master --listen "$master_addr"
   wait_port "$master_addr" 10 || { echo "master did not start; see $run/master.log"; exit 1; }

@@ -9,7 +9,10 @@ packages=(
   curl python3 prometheus   # the metrics test scrapes a node with a real Prometheus
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev   # libFuzzer for the codec fuzz target
+  chromium                      # the browser test (driven by npm's playwright-core)
 )
+# Node.js and npm for the browser test: the machine's own when present, else Debian's.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
