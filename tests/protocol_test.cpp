@@ -395,6 +395,33 @@ TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
   EXPECT_EQ(healthy->response(id)->payload, "still here");
 }
 
+TEST_P(Protocol, ClientOverTheRateLimitIsKickedWithAReason) {
+  server_config cfg;
+  cfg.runtime.rate_limit = 50; // bursts of 100
+  test_server srv{cfg};
+  auto polite = ready(srv);
+  auto flood = ready(srv);
+  std::string burst;
+  for (int i = 0; i < 300; ++i)
+    codec::encode_data_packet(codec::message_type::notify, 0, "probe.count", "", nullptr, burst);
+  flood->send_raw(burst);
+  std::optional<codec::packet> p;
+  do {
+    p = flood->next_packet();
+  } while (p && p->type != codec::packet_type::kick);
+  ASSERT_TRUE(p) << "no kick packet";
+  EXPECT_EQ(json::parse(p->body), (json{{"reason", "rate limit exceeded"}}));
+  EXPECT_TRUE(flood->closed_by_server());
+  // Nothing after the bucket ran dry reached a handler.
+  EXPECT_LE(srv.probe_component().notifies.load(), 100);
+  // A client within its rate keeps going: 30 requests over 0.9 s.
+  for (int i = 0; i < 30; ++i) {
+    auto id = polite->request("probe.echo", "ok");
+    ASSERT_TRUE(polite->response(id)) << "request " << i;
+    std::this_thread::sleep_for(30ms);
+  }
+}
+
 TEST_P(Protocol, FloodingClientIsClosedAtTheInflightBound) {
   server_config cfg;
   cfg.runtime.max_inflight_bytes = 64 * 1024;

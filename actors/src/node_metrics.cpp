@@ -21,6 +21,9 @@ node_metrics::node_metrics(metrics::registry& r)
     overloaded_closes(r.counters("nanocaf_overloaded_closes_total",
                                  "Sessions closed for queueing too many bytes for their handlers.")
                         .get()),
+    rate_limited(r.counters("nanocaf_rate_limited_total",
+                            "Sessions kicked for sending more packets per second than allowed.")
+                   .get()),
     unknown_routes(
       r.counters("nanocaf_unknown_routes_total", "Messages for a route no node offers.").get()),
     requests_(r.counters("nanocaf_requests_total", "Requests dispatched to a handler.", {"route"})),

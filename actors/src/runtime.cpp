@@ -16,6 +16,7 @@
 #include "detail/actors.hpp"
 #include "detail/call_outlet.hpp"
 #include "detail/messages.hpp"
+#include "detail/rate_limiter.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
 
@@ -38,10 +39,24 @@ std::size_t worker_count(std::size_t wanted) {
 class actor_inbound final : public inbound {
 public:
   actor_inbound(caf::actor session, std::shared_ptr<detail::session_core> core)
-    : session_(std::move(session)), core_(std::move(core)) {}
+    : session_(std::move(session)),
+      core_(std::move(core)),
+      limiter_(core_->ctx->options.rate_limit,
+               core_->ctx->options.rate_burst > 0 ? core_->ctx->options.rate_burst
+                                                  : 2 * core_->ctx->options.rate_limit) {}
 
   void deliver(std::vector<codec::packet> packets) override {
     auto& core = *core_;
+    if (over_rate_ || !limiter_.take(packets.size(), std::chrono::steady_clock::now())) {
+      if (!over_rate_) { // one kick, one log line; what follows is dropped
+        over_rate_ = true;
+        core.ctx->stats->rate_limited.inc();
+        log::warn("session ", core.id, " (", core.out->remote_address(), "): kicked: more than ",
+                  core.ctx->options.rate_limit, " packets per second");
+        core.out->kick(make_kick_packet("rate limit exceeded"));
+      }
+      return;
+    }
     core.last_activity_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::steady_clock::now().time_since_epoch())
                                   .count(),
@@ -81,6 +96,8 @@ public:
 private:
   caf::actor session_;
   std::shared_ptr<detail::session_core> core_;
+  detail::rate_limiter limiter_; // deliver() runs on the connection's strand only
+  bool over_rate_ = false;
 };
 
 } // namespace

@@ -63,6 +63,7 @@ void add_runtime_flags(flags& f, const std::string& threads_default) {
     .add("threads", threads_default, "CAF worker threads (0: one per core)")
     .add("scheduler", "stealing", "CAF scheduler policy: stealing or sharing")
     .add("max-inflight", "4194304", "payload bytes a session may queue for its handlers")
+    .add("rate-limit", "0", "packets per second a client may send, bursts of twice that (0: off)")
     .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"}");
 }
 
@@ -79,6 +80,7 @@ runtime_options runtime_options_from(const flags& f) {
   o.worker_threads = static_cast<std::size_t>(f.number("threads"));
   o.scheduler_policy = f.get("scheduler");
   o.max_inflight_bytes = static_cast<std::size_t>(f.number("max-inflight"));
+  o.rate_limit = f.number("rate-limit");
   o.error_replies = f.boolean("error-replies");
   return o;
 }

@@ -50,6 +50,12 @@ struct runtime_options {
   /// Payload bytes one session may have queued for its handlers; a client that sends faster
   /// than its handlers run is closed when it exceeds this, so no mailbox grows without bound.
   std::size_t max_inflight_bytes = 4u << 20;
+  /// Packets per second a client may send on average (any type: heartbeats count too), with
+  /// bursts up to `rate_burst`; a client over it is kicked with the reason "rate limit
+  /// exceeded". 0: no limit (nano has none; set one on public servers).
+  double rate_limit = 0;
+  double rate_burst = 0; // 0: twice the rate
+
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
   /// CAF scheduling: "stealing" (CAF's default; idle workers poll) or "sharing" (one queue,

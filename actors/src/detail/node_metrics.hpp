@@ -31,6 +31,7 @@ struct node_metrics {
   metrics::counter& protocol_errors;
   metrics::counter& kicks;
   metrics::counter& overloaded_closes;
+  metrics::counter& rate_limited;
   metrics::counter& unknown_routes;
 
 private:
