@@ -7,6 +7,7 @@ packages=(
   libcaf-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev zlib1g-dev
   curl python3 prometheus   # the metrics test scrapes a node with a real Prometheus
+  openssl                   # certificates for the TLS tests
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev   # libFuzzer for the codec fuzz target
   chromium                      # the browser test (driven by npm's playwright-core)

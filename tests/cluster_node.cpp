@@ -10,6 +10,7 @@
 #include <nanocaf/log.hpp>
 #include <nanocaf/runtime.hpp>
 
+#include "cluster_flags.hpp"
 #include "node_flags.hpp"
 
 namespace {
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
     // Fast enough for quick eviction tests, loose enough for ASan builds on a busy machine.
     .add("heartbeat", "0.25", "member heartbeat in seconds")
     .add("misses", "6", "silent heartbeat periods before eviction");
+  nanocaf::apps::add_cluster_security_flags(f);
   nanocaf::apps::add_ops_flags(f);
   int code = 0;
   if (!f.parse(argc, argv, code))
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
   opts.retry_interval = opts.heartbeat;
   opts.eviction_misses = static_cast<unsigned>(f.number("misses"));
   opts.rpc_timeout = std::chrono::seconds(1);
+  nanocaf::apps::apply_cluster_security_flags(f, opts);
   nanocaf::cluster::node cluster{rt, opts};
   cluster_ptr = &cluster;
   rt.start();

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 
+#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -67,19 +68,21 @@ std::string addr(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port
 class node_process {
 public:
   node_process(const std::string& service, std::uint16_t grpc_port, bool master,
-               std::uint16_t master_port, std::uint16_t tcp_port = 0)
+               std::uint16_t master_port, std::uint16_t tcp_port = 0,
+               const std::vector<std::string>& extra = {})
     : grpc_port_(grpc_port) {
     std::vector<std::string> args{NANOCAF_TEST_NODE, "--service", service, "--listen",
                                   addr(grpc_port), "--role", master ? "master" : "member",
                                   "--master", addr(master_port)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    log_ = ::testing::TempDir() + "cluster-" + service + "-" + std::to_string(grpc_port) + ".log";
     if (tcp_port != 0) {
       args.push_back("--tcp");
       args.push_back(addr(tcp_port));
     }
-    auto log = ::testing::TempDir() + "cluster-" + service + "-" + std::to_string(grpc_port) + ".log";
     pid_ = ::fork();
     if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       std::vector<char*> argv;
@@ -94,6 +97,12 @@ public:
       EXPECT_TRUE(eventually([&] { return port_open(tcp_port); }, 10s));
   }
   ~node_process() { stop(); }
+
+  /// What the node has logged so far.
+  std::string log() const {
+    std::ifstream in{log_};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
 
   void signal(int sig) {
     if (pid_ > 0)
@@ -125,17 +134,21 @@ private:
     pid_ = -1;
   }
   std::uint16_t grpc_port_;
+  std::string log_;
   pid_t pid_ = -1;
 };
 
 class Cluster : public ::testing::Test {
 protected:
   std::uint16_t master_port = free_port();
+  std::vector<std::string> node_args; // given to every node this fixture starts
 
   std::unique_ptr<node_process> start(const std::string& service, bool master = false,
-                                      std::uint16_t tcp = 0, std::uint16_t port = 0) {
+                                      std::uint16_t tcp = 0, std::uint16_t port = 0,
+                                      std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), node_args.begin(), node_args.end());
     return std::make_unique<node_process>(service, port ? port : (master ? master_port : free_port()),
-                                          master, master_port, tcp);
+                                          master, master_port, tcp, extra);
   }
 
   static std::unique_ptr<test_client> client(std::uint16_t tcp) {
@@ -450,6 +463,84 @@ TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   ctx2.set_deadline(std::chrono::system_clock::now() + 3s);
   ASSERT_TRUE(stub->Unregister(&ctx2, unreg, &unreg_resp).ok());
   EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+}
+
+// A plain-clusterpb Register, as a Go node (or an intruder) would send it.
+grpc::Status register_as_outsider(std::shared_ptr<grpc::ChannelCredentials> creds,
+                                  std::uint16_t master, const std::string& secret = "") {
+  auto stub = clusterpb::Master::NewStub(grpc::CreateChannel(addr(master), std::move(creds)));
+  clusterpb::RegisterRequest req;
+  req.mutable_memberinfo()->set_serviceaddr(addr(free_port()));
+  req.mutable_memberinfo()->add_services("IntruderComponent");
+  clusterpb::RegisterResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 2s);
+  if (!secret.empty())
+    ctx.AddMetadata("nanocaf-cluster-secret", secret);
+  return stub->Register(&ctx, req, &resp);
+}
+
+TEST_F(Cluster, SecretRefusesNodesWithoutIt) {
+  node_args = {"--secret", "s3cret"};
+  auto t = start_trio();
+  // A node with the wrong secret never joins, and says why.
+  auto wrong = start("WrongComponent", false, 0, 0, {"--secret", "guess"});
+  auto none = register_as_outsider(grpc::InsecureChannelCredentials(), master_port);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(none.error_message().find("requires a secret"), std::string::npos);
+  auto bad = register_as_outsider(grpc::InsecureChannelCredentials(), master_port, "nope");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(eventually([&] { return wrong->log().find("wrong cluster secret") != std::string::npos; }))
+    << wrong->log();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  // Those with it work as ever.
+  auto id = t.client->request("GameComponent.echo", "with the secret");
+  auto m = t.client->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "with the secret");
+}
+
+// Every node of this cluster speaks gRPC over mutual TLS with a certificate made now.
+class TlsCluster : public Cluster {
+protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "nanocaf-tls-" + std::to_string(::getpid());
+    std::string cmd = "mkdir -p " + dir_ + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1"
+                      " -subj /CN=nanocaf-test -addext subjectAltName=IP:127.0.0.1"
+                      " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem > " + dir_ +
+                      "/openssl.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
+    node_args = {"--tls-cert", dir_ + "/cert.pem", "--tls-key", dir_ + "/key.pem",
+                 "--tls-ca", dir_ + "/cert.pem", "--secret", "over-tls"};
+  }
+  std::string pem(const std::string& name) const {
+    std::ifstream in{dir_ + "/" + name};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  std::string dir_;
+};
+
+TEST_F(TlsCluster, TrafficFlowsOverMutualTlsAndOutsidersAreRefused) {
+  auto t = start_trio();
+  auto id = t.client->request("GameComponent.echo", "over tls");
+  auto m = t.client->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "over tls");
+  auto r = call(*t.client, "GameComponent.push", R"({"n":2})");
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(t.client->push("onPush"));
+  // Plain gRPC cannot talk to it at all.
+  EXPECT_FALSE(register_as_outsider(grpc::InsecureChannelCredentials(), master_port, "over-tls").ok());
+  // TLS that trusts the server but shows no client certificate is refused.
+  grpc::SslCredentialsOptions no_client_cert;
+  no_client_cert.pem_root_certs = pem("cert.pem");
+  EXPECT_FALSE(register_as_outsider(grpc::SslCredentials(no_client_cert), master_port, "over-tls").ok());
+  // With the certificate and the secret, the master takes it.
+  grpc::SslCredentialsOptions full = no_client_cert;
+  full.pem_private_key = pem("key.pem");
+  full.pem_cert_chain = pem("cert.pem");
+  EXPECT_TRUE(register_as_outsider(grpc::SslCredentials(full), master_port, "over-tls").ok());
 }
 
 } // namespace

@@ -7,6 +7,21 @@
 
 namespace nanocaf::apps {
 
+/// --secret, --tls-cert, --tls-key, --tls-ca (defaults: none, nano's insecure gRPC).
+inline void add_cluster_security_flags(flags& f) {
+  f.add("secret", "", "cluster secret every node must send (empty: none, as nano)")
+    .add("tls-cert", "", "gRPC TLS: this node's certificate (PEM); with --tls-key and --tls-ca")
+    .add("tls-key", "", "gRPC TLS: this node's private key (PEM)")
+    .add("tls-ca", "", "gRPC TLS: CA that signed every node's certificate (PEM)");
+}
+
+inline void apply_cluster_security_flags(const flags& f, cluster::options& o) {
+  o.secret = f.get("secret");
+  o.tls.cert = f.get("tls-cert");
+  o.tls.key = f.get("tls-key");
+  o.tls.ca = f.get("tls-ca");
+}
+
 inline void add_cluster_flags(flags& f, const std::string& listen_default) {
   f.add("listen", listen_default, "this node's gRPC address (host:port)")
     .add("master", "127.0.0.1:34567", "the master's gRPC address")
@@ -14,6 +29,7 @@ inline void add_cluster_flags(flags& f, const std::string& listen_default) {
     .add("member-heartbeat", "1", "member -> master heartbeat period in seconds")
     .add("eviction-misses", "4", "heartbeat periods without a heartbeat before eviction")
     .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds");
+  add_cluster_security_flags(f);
 }
 
 inline cluster::options cluster_options_from(const flags& f, bool is_master) {
@@ -26,6 +42,7 @@ inline cluster::options cluster_options_from(const flags& f, bool is_master) {
   o.eviction_misses = static_cast<unsigned>(f.number("eviction-misses"));
   o.rpc_timeout = std::chrono::milliseconds(static_cast<long>(f.number("rpc-timeout") * 1000));
   o.retry_interval = o.heartbeat;
+  apply_cluster_security_flags(f, o);
   return o;
 }
 

@@ -29,6 +29,7 @@ struct master_state {
   options opts;
   member_info self;
   metrics::registry* registry = nullptr;
+  std::shared_ptr<const node_security> security;
   metrics::gauge* registered = nullptr;
   metrics::counter* evictions = nullptr;
   caf::actor member; // this node's own member actor
@@ -48,7 +49,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, *st.registry)).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, *st.registry,
+                                   st.security)).first;
   return i->second;
 }
 
@@ -127,9 +129,11 @@ void drop(self_ptr self, const std::string& address, const char* why) {
 }
 
 caf::behavior master_actor(self_ptr self, options opts, member_info self_info, caf::actor member,
-                           metrics::registry* registry) {
+                           metrics::registry* registry,
+                           std::shared_ptr<const node_security> security) {
   auto& st = self->state;
   st.registry = registry;
+  st.security = std::move(security);
   st.registered = &registry->gauges("nanocaf_master_members",
                                      "Members registered with this master (itself excluded).")
                      .get();
@@ -207,8 +211,10 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
 } // namespace
 
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
-                        caf::actor member, metrics::registry& registry) {
-  return sys.spawn(master_actor, opts, std::move(self_info), std::move(member), &registry);
+                        caf::actor member, metrics::registry& registry,
+                        std::shared_ptr<const node_security> security) {
+  return sys.spawn(master_actor, opts, std::move(self_info), std::move(member), &registry,
+                   std::move(security));
 }
 
 } // namespace nanocaf::cluster::detail

@@ -34,6 +34,7 @@ struct member_state {
   options opts;
   member_info self;
   std::shared_ptr<status_board> board;
+  std::shared_ptr<const node_security> security;
   bool registered = false;
   metrics::gauge* members_gauge = nullptr;
   metrics::gauge* remote_sessions_gauge = nullptr;
@@ -73,7 +74,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, st.rt->metrics())).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, st.rt->metrics(),
+                                   st.security)).first;
   return i->second;
 }
 
@@ -284,7 +286,7 @@ void call_out(self_ptr self, call_out_msg& c) {
   job.session = client.session_id; // in order with that client's other messages
   job.start = [req = std::move(req), done, timeout](stubs& io, call_done finished) {
     async_call<nanocaf::cluster::CallRequest, nanocaf::cluster::CallReply>(
-      timeout, req,
+      io, timeout, req,
       [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
         io.pick().peer->async()->Call(ctx, rq, rs, std::move(cb));
       },
@@ -345,7 +347,7 @@ void send_register(self_ptr self) {
   auto hint = heartbeat_hint(st.opts.heartbeat);
   job.start = [req, me, hint](stubs& io, call_done done) {
     async_call<clusterpb::RegisterRequest, clusterpb::RegisterResponse>(
-      io.timeout, req,
+      io, io.timeout, req,
       [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
         io.pick().master->async()->Register(ctx, rq, rs, std::move(cb));
       },
@@ -401,8 +403,10 @@ void expire_pending(member_state& st) {
 }
 
 caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info self_info,
-                           std::shared_ptr<status_board> board) {
+                           std::shared_ptr<status_board> board,
+                           std::shared_ptr<const node_security> security) {
   auto& st = self->state;
+  st.security = std::move(security);
   st.rt = rt;
   st.opts = std::move(opts);
   st.self = std::move(self_info);
@@ -472,8 +476,10 @@ std::string route_by_client(const std::string&, const session&, const client_ref
 namespace nanocaf::cluster::detail {
 
 caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
-                        std::shared_ptr<status_board> board) {
-  return rt.system().spawn(member_actor, &rt, opts, std::move(self_info), std::move(board));
+                        std::shared_ptr<status_board> board,
+                        std::shared_ptr<const node_security> security) {
+  return rt.system().spawn(member_actor, &rt, opts, std::move(self_info), std::move(board),
+                           std::move(security));
 }
 
 } // namespace nanocaf::cluster::detail

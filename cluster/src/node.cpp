@@ -54,10 +54,12 @@ private:
 } // namespace
 
 struct node::impl {
-  impl(runtime& r, options o) : rt(r), opts(std::move(o)) {}
+  impl(runtime& r, options o)
+    : rt(r), opts(std::move(o)), security(std::make_shared<detail::node_security>(opts)) {}
 
   runtime& rt;
   options opts;
+  std::shared_ptr<const detail::node_security> security; // reads the TLS files: fails early
   std::shared_ptr<member_router> router = std::make_shared<member_router>();
   std::shared_ptr<detail::status_board> board = std::make_shared<detail::status_board>();
   caf::actor member;
@@ -88,21 +90,22 @@ void node::start() {
     return;
   d.started = true;
   member_info self{d.opts.label, d.opts.service_address, d.rt.services()};
-  d.member = detail::spawn_member(d.rt, d.opts, self, d.board);
+  d.member = detail::spawn_member(d.rt, d.opts, self, d.board, d.security);
   d.router->attach(d.member);
-  d.member_svc = std::make_unique<detail::member_service>(d.rt, d.member);
+  d.member_svc = std::make_unique<detail::member_service>(d.rt, d.member, d.security);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(d.opts.service_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(d.opts.service_address, d.security->server_credentials(), &port);
   // Every service is registered before the server starts (nano registers late: spec 9.1 #8).
   builder.RegisterService(d.member_svc.get());
-  d.gate_svc = std::make_unique<detail::gate_service>(d.rt);
+  d.gate_svc = std::make_unique<detail::gate_service>(d.rt, d.security);
   builder.RegisterService(d.gate_svc.get());
-  d.peer_svc = std::make_unique<detail::peer_service>(d.rt, d.member);
+  d.peer_svc = std::make_unique<detail::peer_service>(d.rt, d.member, d.security);
   builder.RegisterService(d.peer_svc.get());
   if (d.opts.is_master) {
-    d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member, d.rt.metrics());
-    d.master_svc = std::make_unique<detail::master_service>(d.master);
+    d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member, d.rt.metrics(),
+                                    d.security);
+    d.master_svc = std::make_unique<detail::master_service>(d.master, d.security);
     builder.RegisterService(d.master_svc.get());
   }
   d.server = builder.BuildAndStart();
@@ -120,9 +123,10 @@ void node::stop() {
   d.stopped = true;
   if (!d.opts.is_master) {
     // Leave cleanly: a blocking call is fine here, this is not an actor.
-    auto channel = grpc::CreateChannel(d.opts.master_address, grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(d.opts.master_address, d.security->channel_credentials());
     auto stub = clusterpb::Master::NewStub(channel);
     grpc::ClientContext ctx;
+    d.security->sign(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + d.opts.rpc_timeout);
     clusterpb::UnregisterRequest req;
     req.set_serviceaddr(d.opts.service_address);

@@ -57,7 +57,7 @@ void launch(self_ptr self, peer_job& job, std::int64_t key) {
 }
 
 caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout,
-                         metrics::registry* registry) {
+                         metrics::registry* registry, std::shared_ptr<const node_security> security) {
   auto& st = self->state;
   st.address = address;
   auto& rpcs = registry->counters("nanocaf_cluster_rpcs_total",
@@ -73,12 +73,13 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
     // A distinct channel argument keeps gRPC from sharing one connection among them.
     grpc::ChannelArguments args;
     args.SetInt("nanocaf.channel_index", static_cast<int>(i));
-    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(address, security->channel_credentials(), args);
     st.io.pool.push_back({clusterpb::Member::NewStub(channel), clusterpb::Master::NewStub(channel),
                           nanocaf::cluster::Gate::NewStub(channel),
                           nanocaf::cluster::Peer::NewStub(channel)});
   }
   st.io.timeout = timeout;
+  st.io.security = std::move(security);
   return {
     [=](peer_job& job) {
       auto& st = self->state;
@@ -135,8 +136,9 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
 } // namespace
 
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout, metrics::registry& registry) {
-  return sys.spawn(peer_actor, address, timeout, &registry);
+                      std::chrono::milliseconds timeout, metrics::registry& registry,
+                      std::shared_ptr<const node_security> security) {
+  return sys.spawn(peer_actor, address, timeout, &registry, std::move(security));
 }
 
 } // namespace nanocaf::cluster::detail

@@ -46,6 +46,8 @@ codec::message inbound(codec::message_type type, std::uint64_t id, const std::st
 grpc::ServerUnaryReactor* member_service::HandleRequest(grpc::CallbackServerContext* ctx,
                                                         const clusterpb::RequestMessage* req,
                                                         clusterpb::MemberHandleResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   if (!rt_.has_route(req->route()))
     return finish(ctx, {grpc::StatusCode::NOT_FOUND,
                         "service not found in current node: " + req->route()});
@@ -58,6 +60,8 @@ grpc::ServerUnaryReactor* member_service::HandleRequest(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* member_service::HandleNotify(grpc::CallbackServerContext* ctx,
                                                        const clusterpb::NotifyMessage* req,
                                                        clusterpb::MemberHandleResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   if (!rt_.has_route(req->route()))
     return finish(ctx, {grpc::StatusCode::NOT_FOUND,
                         "service not found in current node: " + req->route()});
@@ -70,6 +74,8 @@ grpc::ServerUnaryReactor* member_service::HandleNotify(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* member_service::HandlePush(grpc::CallbackServerContext* ctx,
                                                      const clusterpb::PushMessage* req,
                                                      clusterpb::MemberHandleResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   bool found = rt_.with_session(req->sessionid(), [route = req->route(), data = req->data()](
                                                     const session& s) { s.push_payload(route, data); });
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
@@ -78,6 +84,8 @@ grpc::ServerUnaryReactor* member_service::HandlePush(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* member_service::HandleResponse(grpc::CallbackServerContext* ctx,
                                                          const clusterpb::ResponseMessage* req,
                                                          clusterpb::MemberHandleResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   auto sid = req->sessionid();
   auto id = req->id();
   bool found = rt_.with_session(sid, [id, data = req->data()](const session& s) {
@@ -90,6 +98,8 @@ grpc::ServerUnaryReactor* member_service::HandleResponse(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* member_service::NewMember(grpc::CallbackServerContext* ctx,
                                                     const clusterpb::NewMemberRequest* req,
                                                     clusterpb::NewMemberResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   caf::anon_send(member_, join_msg{{from_proto(req->memberinfo())}});
   return finish(ctx, grpc::Status::OK);
 }
@@ -97,6 +107,8 @@ grpc::ServerUnaryReactor* member_service::NewMember(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* member_service::DelMember(grpc::CallbackServerContext* ctx,
                                                     const clusterpb::DelMemberRequest* req,
                                                     clusterpb::DelMemberResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   caf::anon_send(member_, leave_atom::value, req->serviceaddr());
   return finish(ctx, grpc::Status::OK);
 }
@@ -104,6 +116,8 @@ grpc::ServerUnaryReactor* member_service::DelMember(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* member_service::SessionClosed(grpc::CallbackServerContext* ctx,
                                                         const clusterpb::SessionClosedRequest* req,
                                                         clusterpb::SessionClosedResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   caf::anon_send(member_, remote_closed_atom::value, req->sessionid());
   return finish(ctx, grpc::Status::OK);
 }
@@ -111,6 +125,8 @@ grpc::ServerUnaryReactor* member_service::SessionClosed(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerContext* ctx,
                                                        const clusterpb::CloseSessionRequest* req,
                                                        clusterpb::CloseSessionResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   bool found = rt_.with_session(req->sessionid(), [](const session& s) { s.close(); });
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
 }
@@ -118,6 +134,8 @@ grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* gate_service::Kick(grpc::CallbackServerContext* ctx,
                                               const nanocaf::cluster::KickRequest* req,
                                               nanocaf::cluster::GateReply*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   bool found = rt_.with_session(req->sessionid(),
                                 [reason = req->reason()](const session& s) { s.kick(reason); });
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
@@ -126,6 +144,8 @@ grpc::ServerUnaryReactor* gate_service::Kick(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* gate_service::Bind(grpc::CallbackServerContext* ctx,
                                               const nanocaf::cluster::BindRequest* req,
                                               nanocaf::cluster::GateReply*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   bool found = rt_.with_session(req->sessionid(), [uid = req->uid()](const session& s) { s.bind(uid); });
   return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
 }
@@ -133,6 +153,8 @@ grpc::ServerUnaryReactor* gate_service::Bind(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
                                              const nanocaf::cluster::CallRequest* req,
                                              nanocaf::cluster::CallReply* resp) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   auto* reactor = ctx->DefaultReactor();
   if (!rt_.has_route(req->route())) {
     resp->set_code(reply_code::route_not_found);
@@ -157,6 +179,8 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* ctx,
                                                    const clusterpb::RegisterRequest* req,
                                                    clusterpb::RegisterResponse* resp) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   auto* reactor = ctx->DefaultReactor();
   if (!req->has_memberinfo()) {
     reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT, "invalid register request"});
@@ -176,6 +200,8 @@ grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* master_service::Unregister(grpc::CallbackServerContext* ctx,
                                                      const clusterpb::UnregisterRequest* req,
                                                      clusterpb::UnregisterResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   auto* reactor = ctx->DefaultReactor();
   caf::anon_send(master_, unregister_req{req->serviceaddr(), [reactor](const grpc::Status& st) {
                                            reactor->Finish(st);
@@ -186,6 +212,8 @@ grpc::ServerUnaryReactor* master_service::Unregister(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* master_service::Heartbeat(grpc::CallbackServerContext* ctx,
                                                     const clusterpb::HeartbeatRequest* req,
                                                     clusterpb::HeartbeatResponse*) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
   auto* reactor = ctx->DefaultReactor();
   caf::anon_send(master_, heartbeat_req{from_proto(req->memberinfo()), announced_heartbeat(ctx),
                                         [reactor](const grpc::Status& st) { reactor->Finish(st); }});

@@ -7,6 +7,8 @@
 #include <caf/actor_system.hpp>
 
 #include "detail/messages.hpp"
+#include "detail/security.hpp"
+#include "nanocaf/metrics.hpp"
 
 namespace nanocaf {
 class runtime;
@@ -17,11 +19,13 @@ namespace nanocaf::cluster::detail {
 /// Membership tables, routing of messages for remote services, remote sessions, and (on a
 /// non-master) registration and heartbeats.
 caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
-                        std::shared_ptr<status_board> board);
+                        std::shared_ptr<status_board> board,
+                        std::shared_ptr<const node_security> security);
 
 /// Membership authority: Register / Unregister / Heartbeat and eviction. Tells the local
 /// member actor `member` about joins and leaves, as NewMember / DelMember tell the others.
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
-                        caf::actor member, metrics::registry& registry);
+                        caf::actor member, metrics::registry& registry,
+                        std::shared_ptr<const node_security> security);
 
 } // namespace nanocaf::cluster::detail

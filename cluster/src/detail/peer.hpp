@@ -17,6 +17,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "detail/security.hpp"
 #include "nanocaf/metrics.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
@@ -36,6 +37,7 @@ struct stubs {
   std::vector<channel_stubs> pool;
   std::size_t next = 0;
   std::chrono::milliseconds timeout;
+  std::shared_ptr<const node_security> security; // signs every call
 
   channel_stubs& pick() { return pool[next++ % pool.size()]; }
 };
@@ -64,7 +66,8 @@ struct peer_job {
 /// then every queued or unfinished job's `failed` runs.
 /// Its calls are counted in `registry` (nanocaf_cluster_rpcs_total and _rpc_seconds by peer).
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout, metrics::registry& registry);
+                      std::chrono::milliseconds timeout, metrics::registry& registry,
+                      std::shared_ptr<const node_security> security);
 
 /// Runs an async unary call: `method(stub, ctx, req, resp, cb)` on a heap call object that
 /// lives until completion; `on_reply` gets the status and the response on a gRPC thread.
@@ -76,7 +79,7 @@ using call_metadata = std::vector<std::pair<std::string, std::string>>;
 inline constexpr const char* heartbeat_metadata_key = "nanocaf-heartbeat-ms";
 
 template <class Req, class Resp, class Method>
-void async_call(std::chrono::milliseconds timeout, Req req, Method method,
+void async_call(const stubs& io, std::chrono::milliseconds timeout, Req req, Method method,
                 std::function<void(const grpc::Status&, Resp&)> on_reply,
                 const call_metadata& metadata = {}) {
   struct call {
@@ -87,6 +90,7 @@ void async_call(std::chrono::milliseconds timeout, Req req, Method method,
   auto c = std::make_shared<call>();
   c->req = std::move(req);
   c->ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  io.security->sign(c->ctx);
   for (auto& [key, value] : metadata)
     c->ctx.AddMetadata(key, value);
   method(&c->ctx, &c->req, &c->resp, [c, on_reply = std::move(on_reply)](grpc::Status st) {
@@ -105,7 +109,7 @@ peer_job make_job(std::int64_t session, Req req, Caller caller,
   job.start = [req = std::move(req), caller, metadata = std::move(metadata)](stubs& io,
                                                                             call_done done) {
     async_call<Req, Resp>(
-      io.timeout, req,
+      io, io.timeout, req,
       [&io, caller](auto* ctx, auto* rq, auto* rs, auto cb) { caller(io, ctx, rq, rs, std::move(cb)); },
       [done](const grpc::Status& st, Resp&) { done(st); }, metadata);
   };

@@ -4,6 +4,7 @@
 
 #include <caf/actor.hpp>
 
+#include "detail/security.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
 
@@ -15,7 +16,8 @@ namespace nanocaf::cluster::detail {
 
 class member_service final : public clusterpb::Member::CallbackService {
 public:
-  member_service(runtime& rt, caf::actor member) : rt_(rt), member_(std::move(member)) {}
+  member_service(runtime& rt, caf::actor member, std::shared_ptr<const node_security> security)
+    : rt_(rt), member_(std::move(member)), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* HandleRequest(grpc::CallbackServerContext* ctx,
                                           const clusterpb::RequestMessage* req,
@@ -48,11 +50,13 @@ public:
 private:
   runtime& rt_;
   caf::actor member_;
+  std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
 class master_service final : public clusterpb::Master::CallbackService {
 public:
-  explicit master_service(caf::actor master) : master_(std::move(master)) {}
+  master_service(caf::actor master, std::shared_ptr<const node_security> security)
+    : master_(std::move(master)), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
                                      const clusterpb::RegisterRequest* req,
@@ -68,12 +72,14 @@ public:
 
 private:
   caf::actor master_;
+  std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
 /// Our Gate extension: a backend's kick and bind reach the client's session here.
 class gate_service final : public nanocaf::cluster::Gate::CallbackService {
 public:
-  explicit gate_service(runtime& rt) : rt_(rt) {}
+  gate_service(runtime& rt, std::shared_ptr<const node_security> security)
+    : rt_(rt), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* Kick(grpc::CallbackServerContext* ctx,
                                  const nanocaf::cluster::KickRequest* req,
@@ -84,12 +90,14 @@ public:
 
 private:
   runtime& rt_;
+  std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
 /// Our Peer extension: request/reply calls from other nodes.
 class peer_service final : public nanocaf::cluster::Peer::CallbackService {
 public:
-  peer_service(runtime& rt, caf::actor member) : rt_(rt), member_(std::move(member)) {}
+  peer_service(runtime& rt, caf::actor member, std::shared_ptr<const node_security> security)
+    : rt_(rt), member_(std::move(member)), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
                                  const nanocaf::cluster::CallRequest* req,
@@ -100,6 +108,7 @@ public:
 private:
   runtime& rt_;
   caf::actor member_;
+  std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
 } // namespace nanocaf::cluster::detail

@@ -63,6 +63,20 @@ struct options {
   route_function route;
   /// Master only: called when a member leaves or is evicted.
   std::function<void(const member_info&)> on_unregister;
+  /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
+  /// and required of every call this node serves; a call without it is refused with
+  /// UNAUTHENTICATED. Empty: none, as nano (Go nano nodes can only join a cluster without one).
+  /// Over plain gRPC the secret crosses the network in clear: use it with `tls`.
+  std::string secret;
+  /// gRPC over TLS between nodes, PEM files. With `cert` and `key` this node serves TLS and
+  /// presents that certificate when it dials; with `ca` it dials over TLS, checks the peers'
+  /// certificates against it, and requires callers to present one it signed (mutual TLS).
+  /// Every node of a cluster sets all three, or none (nano's insecure gRPC, the default).
+  struct tls_files {
+    std::string cert;
+    std::string key;
+    std::string ca;
+  } tls;
 };
 
 class node {
