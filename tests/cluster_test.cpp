@@ -511,8 +511,8 @@ protected:
                       " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem > " + dir_ +
                       "/openssl.log 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
-    node_args = {"--tls-cert", dir_ + "/cert.pem", "--tls-key", dir_ + "/key.pem",
-                 "--tls-ca", dir_ + "/cert.pem", "--secret", "over-tls"};
+    node_args = {"--cluster-tls-cert", dir_ + "/cert.pem", "--cluster-tls-key", dir_ + "/key.pem",
+                 "--cluster-tls-ca", dir_ + "/cert.pem", "--secret", "over-tls"};
   }
   std::string pem(const std::string& name) const {
     std::ifstream in{dir_ + "/" + name};

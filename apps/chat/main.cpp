@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     gate.start();
     if (gate.ws_port() != 0) {
       auto host = nanocaf::split_host_port(gw.ws_address).first;
-      std::cout << "chat page: http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":"
+      std::cout << "chat page: " << (gw.tls_cert.empty() ? "http" : "https") << "://"
+                << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":"
                 << gate.ws_port() << "/web/" << std::endl;
     }
     if (gate.tcp_port() != 0)

@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
     "commands (stdin or --exec, one per line): request ROUTE [JSON] | notify ROUTE [JSON] |\n"
     "  wait SECONDS | quit\n"
     "exit codes: 0 ok, 1 connection failed or closed, 2 usage, 3 request failed, 4 kicked"};
-  f.add("url", "ws://127.0.0.1:3250/nano", "server: tcp://host:port or ws://host:port/path")
+  f.add("url", "ws://127.0.0.1:3250/nano",
+        "server: tcp://host:port, ws://host:port/path, or over TLS tls://... and wss://...")
+    .add("ca", "", "TLS: PEM file of CAs to trust (empty: the system's)")
+    .add("insecure", "false", "TLS: do not check the server's certificate")
     .add("exec", "", "run these commands (separated by newlines) instead of reading stdin")
     .add("timeout", "5", "seconds to wait to connect and for each response")
     .add("linger", "0", "seconds to keep printing pushes after the last command")
@@ -41,6 +44,8 @@ int main(int argc, char** argv) {
   opts.linger = std::chrono::milliseconds(static_cast<long>(f.number("linger") * 1000));
   opts.user = f.get("user");
   opts.quiet = f.boolean("quiet");
+  opts.tls.ca = f.get("ca");
+  opts.tls.insecure = f.boolean("insecure");
 
   boost::asio::io_context ioc;
   std::shared_ptr<nanocaf::cli::session> s;

@@ -41,7 +41,7 @@ session::session(boost::asio::io_context& ioc, session_options opts)
 
 std::shared_ptr<session> session::connect(boost::asio::io_context& ioc, session_options opts) {
   auto s = std::make_shared<session>(ioc, std::move(opts));
-  s->conn_ = transport::connect(ioc, s->opts_.url, s->opts_.timeout);
+  s->conn_ = transport::connect(ioc, s->opts_.url, s->opts_.timeout, s->opts_.tls);
   s->note("connected to " + s->opts_.url);
   s->handshake();
   return s;

@@ -24,6 +24,7 @@ struct session_options {
   std::chrono::milliseconds linger{0};
   std::string user; // JSON, or empty
   bool quiet = false;
+  tls_settings tls;
 };
 
 enum exit_status { ok = 0, connection_failed = 1, usage = 2, request_failed = 3, kicked = 4 };

@@ -5,9 +5,11 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace nanocaf::cli {
 
@@ -25,7 +27,7 @@ struct url_parts {
 url_parts parse_url(const std::string& url) {
   auto sep = url.find("://");
   if (sep == std::string::npos)
-    throw std::runtime_error("address must be tcp://host:port or ws://host:port/path: " + url);
+    throw std::runtime_error("address must be tcp|tls://host:port or ws|wss://host:port/path: " + url);
   url_parts u;
   u.scheme = url.substr(0, sep);
   auto rest = url.substr(sep + 3);
@@ -37,8 +39,8 @@ url_parts parse_url(const std::string& url) {
     throw std::runtime_error("address has no port: " + url);
   u.host = hostport.substr(0, colon);
   u.port = hostport.substr(colon + 1);
-  if (u.scheme != "tcp" && u.scheme != "ws")
-    throw std::runtime_error("unknown scheme " + u.scheme + " (tcp or ws)");
+  if (u.scheme != "tcp" && u.scheme != "ws" && u.scheme != "tls" && u.scheme != "wss")
+    throw std::runtime_error("unknown scheme " + u.scheme + " (tcp, ws, tls or wss)");
   return u;
 }
 
@@ -60,9 +62,12 @@ private:
   std::deque<std::string> items_;
 };
 
-class tcp_transport : public transport, public std::enable_shared_from_this<tcp_transport> {
+// A byte stream: a TCP socket, or TLS over one.
+template <class Stream>
+class tcp_transport : public transport, public std::enable_shared_from_this<tcp_transport<Stream>> {
 public:
-  explicit tcp_transport(tcp::socket s) : socket_(std::move(s)) {}
+  explicit tcp_transport(Stream s) : socket_(std::move(s)) {}
+  Stream& stream() { return socket_; }
 
   void start(bytes_handler on_bytes, closed_handler on_closed) override {
     on_bytes_ = std::move(on_bytes);
@@ -81,10 +86,11 @@ public:
 
 private:
   void read() {
-    socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
+    socket_.async_read_some(asio::buffer(buf_), [self = this->shared_from_this()](
                                                   const beast::error_code& ec, std::size_t n) {
       if (ec) {
-        self->on_closed_(ec == asio::error::eof ? "closed by the server" : ec.message());
+        bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+        self->on_closed_(eof ? "closed by the server" : ec.message());
         return;
       }
       self->on_bytes_(std::string_view{self->buf_, n});
@@ -93,7 +99,7 @@ private:
   }
   void write_front() {
     asio::async_write(socket_, asio::buffer(queue_.front()),
-                      [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                      [self = this->shared_from_this()](const beast::error_code& ec, std::size_t) {
                         if (ec)
                           return; // the read side reports the failure
                         if (self->queue_.pop())
@@ -104,10 +110,10 @@ private:
   }
   void shutdown() {
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(socket_).shutdown(tcp::socket::shutdown_both, ignored);
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   char buf_[16384];
   write_queue queue_;
   bool closing_ = false;
@@ -115,9 +121,11 @@ private:
   closed_handler on_closed_;
 };
 
-class ws_transport : public transport, public std::enable_shared_from_this<ws_transport> {
+// WebSocket over a TCP socket, or over TLS (wss).
+template <class Next>
+class ws_transport : public transport, public std::enable_shared_from_this<ws_transport<Next>> {
 public:
-  explicit ws_transport(websocket::stream<tcp::socket> ws) : ws_(std::move(ws)) {
+  explicit ws_transport(websocket::stream<Next> ws) : ws_(std::move(ws)) {
     ws_.binary(true);
   }
 
@@ -138,7 +146,7 @@ public:
 
 private:
   void read() {
-    ws_.async_read(buf_, [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+    ws_.async_read(buf_, [self = this->shared_from_this()](const beast::error_code& ec, std::size_t) {
       if (ec) {
         self->on_closed_(ec == websocket::error::closed ? "closed by the server" : ec.message());
         return;
@@ -152,7 +160,7 @@ private:
   void write_front() {
     // One packet per binary message, as browsers and nano's clients send them.
     ws_.async_write(asio::buffer(queue_.front()),
-                    [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                    [self = this->shared_from_this()](const beast::error_code& ec, std::size_t) {
                       if (ec)
                         return;
                       if (self->queue_.pop())
@@ -163,10 +171,10 @@ private:
   }
   void send_close() {
     ws_.async_close(websocket::close_code::normal,
-                    [self = shared_from_this()](const beast::error_code&) {});
+                    [self = this->shared_from_this()](const beast::error_code&) {});
   }
 
-  websocket::stream<tcp::socket> ws_;
+  websocket::stream<Next> ws_;
   beast::flat_buffer buf_;
   write_queue queue_;
   bool closing_ = false;
@@ -176,24 +184,70 @@ private:
 
 } // namespace
 
+namespace {
+
+// Runs the io_context until `done` or the deadline; false on the deadline.
+bool run_until(asio::io_context& ioc, const bool& done, std::chrono::milliseconds timeout) {
+  ioc.run_for(timeout);
+  ioc.restart();
+  return done;
+}
+
+// The TLS handshake of a client: SNI and, unless `insecure`, the server's certificate checked
+// against `ca` (or the system's CAs) and the host name.
+template <class TlsStream>
+void tls_handshake(asio::io_context& ioc, TlsStream& stream, const url_parts& u,
+                   std::chrono::milliseconds timeout) {
+  SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
+  beast::error_code ec;
+  bool done = false;
+  stream.async_handshake(asio::ssl::stream_base::client, [&](const beast::error_code& e) {
+    ec = e;
+    done = true;
+  });
+  if (!run_until(ioc, done, timeout))
+    throw std::runtime_error("tls handshake with " + u.host + " timed out");
+  if (ec)
+    throw std::runtime_error("tls handshake with " + u.host + " failed: " + ec.message());
+}
+
+template <class Next>
+std::shared_ptr<transport> upgrade(asio::io_context& ioc, websocket::stream<Next> ws,
+                                   const url_parts& u, std::chrono::milliseconds timeout) {
+  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    req.set(beast::http::field::user_agent, "nanocaf-cli");
+  }));
+  beast::error_code ec;
+  bool upgraded = false;
+  ws.async_handshake(u.host + ":" + u.port, u.path, [&](const beast::error_code& e) {
+    ec = e;
+    upgraded = true;
+  });
+  if (!run_until(ioc, upgraded, timeout))
+    throw std::runtime_error("websocket upgrade at " + u.path + " timed out");
+  if (ec)
+    throw std::runtime_error("websocket upgrade at " + u.path + " refused: " + ec.message());
+  return std::make_shared<ws_transport<Next>>(std::move(ws));
+}
+
+} // namespace
+
 std::shared_ptr<transport> transport::connect(asio::io_context& ioc, const std::string& url,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout,
+                                              const tls_settings& tls) {
   auto u = parse_url(url);
   tcp::resolver resolver{ioc};
   beast::error_code ec;
   auto endpoints = resolver.resolve(u.host, u.port, ec);
   if (ec)
     throw std::runtime_error("cannot resolve " + u.host + ": " + ec.message());
-  // A connect with a deadline: run the io_context for at most `timeout`.
   tcp::socket socket{ioc};
   bool done = false;
   asio::async_connect(socket, endpoints, [&](const beast::error_code& e, const tcp::endpoint&) {
     ec = e;
     done = true;
   });
-  ioc.run_for(timeout);
-  ioc.restart();
-  if (!done) {
+  if (!run_until(ioc, done, timeout)) {
     socket.close();
     throw std::runtime_error("connect to " + u.host + ":" + u.port + " timed out");
   }
@@ -201,23 +255,36 @@ std::shared_ptr<transport> transport::connect(asio::io_context& ioc, const std::
     throw std::runtime_error("cannot connect to " + u.host + ":" + u.port + ": " + ec.message());
   socket.set_option(tcp::no_delay(true), ec);
   if (u.scheme == "tcp")
-    return std::make_shared<tcp_transport>(std::move(socket));
-  websocket::stream<tcp::socket> ws{std::move(socket)};
-  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "nanocaf-cli");
-  }));
-  bool upgraded = false;
-  ws.async_handshake(u.host + ":" + u.port, u.path, [&](const beast::error_code& e) {
-    ec = e;
-    upgraded = true;
-  });
-  ioc.run_for(timeout);
-  ioc.restart();
-  if (!upgraded)
-    throw std::runtime_error("websocket upgrade at " + u.path + " timed out");
-  if (ec)
-    throw std::runtime_error("websocket upgrade at " + u.path + " refused: " + ec.message());
-  return std::make_shared<ws_transport>(std::move(ws));
+    return std::make_shared<tcp_transport<tcp::socket>>(std::move(socket));
+  if (u.scheme == "ws")
+    return upgrade(ioc, websocket::stream<tcp::socket>{std::move(socket)}, u, timeout);
+
+  // tls:// and wss://
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  if (tls.insecure) {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  } else {
+    if (tls.ca.empty())
+      ctx->set_default_verify_paths();
+    else
+      ctx->load_verify_file(tls.ca, ec);
+    if (ec)
+      throw std::runtime_error("cannot read CA file " + tls.ca + ": " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    ctx->set_verify_callback(asio::ssl::host_name_verification(u.host));
+  }
+  using tls_socket = asio::ssl::stream<tcp::socket>;
+  if (u.scheme == "tls") {
+    auto t = std::make_shared<tcp_transport<tls_socket>>(tls_socket{std::move(socket), *ctx});
+    t->keep(ctx); // the TLS stream refers to its context
+    tls_handshake(ioc, t->stream(), u, timeout);
+    return t;
+  }
+  websocket::stream<tls_socket> ws{std::move(socket), *ctx};
+  tls_handshake(ioc, ws.next_layer(), u, timeout);
+  auto t = upgrade(ioc, std::move(ws), u, timeout);
+  t->keep(ctx);
+  return t;
 }
 
 } // namespace nanocaf::cli

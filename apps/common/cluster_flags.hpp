@@ -7,19 +7,19 @@
 
 namespace nanocaf::apps {
 
-/// --secret, --tls-cert, --tls-key, --tls-ca (defaults: none, nano's insecure gRPC).
+/// --secret, --cluster-tls-cert, --cluster-tls-key, --cluster-tls-ca (defaults: none, nano's insecure gRPC).
 inline void add_cluster_security_flags(flags& f) {
   f.add("secret", "", "cluster secret every node must send (empty: none, as nano)")
-    .add("tls-cert", "", "gRPC TLS: this node's certificate (PEM); with --tls-key and --tls-ca")
-    .add("tls-key", "", "gRPC TLS: this node's private key (PEM)")
-    .add("tls-ca", "", "gRPC TLS: CA that signed every node's certificate (PEM)");
+    .add("cluster-tls-cert", "", "gRPC TLS: this node's certificate (PEM); with --cluster-tls-key and --cluster-tls-ca")
+    .add("cluster-tls-key", "", "gRPC TLS: this node's private key (PEM)")
+    .add("cluster-tls-ca", "", "gRPC TLS: CA that signed every node's certificate (PEM)");
 }
 
 inline void apply_cluster_security_flags(const flags& f, cluster::options& o) {
   o.secret = f.get("secret");
-  o.tls.cert = f.get("tls-cert");
-  o.tls.key = f.get("tls-key");
-  o.tls.ca = f.get("tls-ca");
+  o.tls.cert = f.get("cluster-tls-cert");
+  o.tls.key = f.get("cluster-tls-key");
+  o.tls.ca = f.get("cluster-tls-ca");
 }
 
 inline void add_cluster_flags(flags& f, const std::string& listen_default) {

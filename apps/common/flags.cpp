@@ -33,6 +33,8 @@ flags::flags(std::string program_summary) : summary_(std::move(program_summary))
 
 flags& flags::add(const std::string& name, const std::string& default_value,
                   const std::string& help) {
+  if (entries_.count(name))
+    throw std::logic_error("flag --" + name + " declared twice");
   entries_[name] = {default_value, default_value, help};
   order_.push_back(name);
   return *this;

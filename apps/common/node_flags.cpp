@@ -95,7 +95,9 @@ void add_gateway_flags(flags& f, const gateway_defaults& defaults) {
     .add("max-packet", "65536", "largest packet body accepted from a client")
     .add("max-ws-message", "1048576", "largest WebSocket message accepted from a client")
     .add("http-timeout", "10", "seconds an HTTP request or upgrade has to arrive")
-    .add("max-connections", "0", "open client connections beyond this are refused (0: no limit)");
+    .add("max-connections", "0", "open client connections beyond this are refused (0: no limit)")
+    .add("tls-cert", "", "client TLS: certificate (PEM); TCP becomes TLS, WebSocket becomes WSS")
+    .add("tls-key", "", "client TLS: private key (PEM)");
 }
 
 gateway_options gateway_options_from(const flags& f) {
@@ -113,6 +115,8 @@ gateway_options gateway_options_from(const flags& f) {
   o.max_ws_message = static_cast<std::size_t>(f.number("max-ws-message"));
   o.http_timeout = seconds_flag(f, "http-timeout");
   o.max_connections = static_cast<std::size_t>(f.number("max-connections"));
+  o.tls_cert = f.get("tls-cert");
+  o.tls_key = f.get("tls-key");
   return o;
 }
 

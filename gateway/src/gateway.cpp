@@ -131,18 +131,30 @@ void gateway::start() {
   if (d.started)
     return;
   auto& ctx = d.ctx;
+  if (!ctx.options.tls_cert.empty() || !ctx.options.tls_key.empty()) {
+    if (ctx.options.tls_cert.empty() || ctx.options.tls_key.empty())
+      throw std::runtime_error("client TLS needs both a certificate and a key file");
+    ctx.tls = detail::make_tls_context(ctx.options.tls_cert, ctx.options.tls_key);
+  }
+  const char* secure = ctx.tls ? " over TLS" : "";
   if (!ctx.options.tcp_address.empty()) {
     d.tcp_listener = std::make_shared<detail::listener>(
       ctx.ioc, ctx.options.tcp_address, [&ctx](tcp::socket socket, detail::strand ex) {
         boost::system::error_code ec;
         auto remote = socket.remote_endpoint(ec);
+        auto name = ec ? std::string{"?"} : detail::endpoint_text(remote);
+        if (ctx.tls) {
+          detail::open_tls_client(std::move(socket), std::move(ex), std::move(name), ctx);
+          return;
+        }
         auto conn = std::make_shared<detail::tcp_connection>(
-          std::move(socket), std::move(ex), ec ? std::string{"?"} : detail::endpoint_text(remote),
-          ctx.limits, &ctx.registry, ctx.live, ctx.stats.tcp);
+          std::move(socket), std::move(ex), std::move(name), ctx.limits, &ctx.registry, ctx.live,
+          ctx.stats.tcp);
         ctx.open(conn);
       });
     d.tcp_listener->run();
-    log::info("tcp clients on ", ctx.options.tcp_address, " (port ", d.tcp_listener->port(), ")");
+    log::info("tcp clients", secure, " on ", ctx.options.tcp_address, " (port ",
+              d.tcp_listener->port(), ")");
   }
   if (!ctx.options.ws_address.empty()) {
     d.ws_listener = std::make_shared<detail::listener>(
@@ -150,7 +162,7 @@ void gateway::start() {
         detail::serve_http(std::move(socket), std::move(ex), ctx);
       });
     d.ws_listener->run();
-    log::info("websocket clients on ", ctx.options.ws_address, ctx.options.ws_path, " (port ",
+    log::info("websocket clients", secure, " on ", ctx.options.ws_address, ctx.options.ws_path, " (port ",
               d.ws_listener->port(), ")");
   }
   d.started = true;

@@ -7,6 +7,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "detail/ws_connection.hpp"
@@ -37,19 +38,23 @@ std::string_view path_of(beast::string_view target) {
   return t.substr(0, t.find_first_of("?#"));
 }
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// Over plain TCP (Stream = beast::tcp_stream) or TLS (beast::ssl_stream<beast::tcp_stream>).
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
 public:
-  http_session(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx)
-    : stream_(std::move(socket)), ex_(std::move(ex)), ctx_(ctx) {}
+  http_session(Stream stream, strand ex, gateway_context& ctx)
+    : stream_(std::move(stream)), ex_(std::move(ex)), ctx_(ctx) {}
 
   void read_request() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(16 * 1024);
-    stream_.expires_after(ctx_.options.http_timeout); // slowloris: the request comes in time
+    // slowloris: the request comes in time
+    beast::get_lowest_layer(stream_).expires_after(ctx_.options.http_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      boost::asio::bind_executor(
-                       ex_, [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                       ex_, [self = this->shared_from_this()](const beast::error_code& ec,
+                                                              std::size_t) {
                          self->on_request(ec);
                        }));
   }
@@ -59,7 +64,7 @@ private:
     if (ec) {
       if (ec != http::error::end_of_stream)
         log::debug("http: ", ec.message());
-      stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored_);
+      close_socket(boost::asio::ip::tcp::socket::shutdown_both);
       return;
     }
     auto req = parser_->release();
@@ -83,7 +88,7 @@ private:
       send_status(req, http::status::forbidden, "origin not allowed\n");
       return;
     }
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     open_websocket(std::move(stream_), std::move(req), ex_, ctx_);
   }
 
@@ -145,21 +150,24 @@ private:
 
   void send(http::response<http::string_body> res) {
     auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
-    stream_.expires_after(ctx_.options.http_timeout);
+    beast::get_lowest_layer(stream_).expires_after(ctx_.options.http_timeout);
     http::async_write(stream_, *shared,
                       boost::asio::bind_executor(
-                        ex_, [self = shared_from_this(), shared](const beast::error_code& ec,
-                                                                 std::size_t) {
+                        ex_, [self = this->shared_from_this(), shared](const beast::error_code& ec,
+                                                                       std::size_t) {
                           if (ec || !shared->keep_alive()) {
-                            self->stream_.socket().shutdown(
-                              boost::asio::ip::tcp::socket::shutdown_send, self->ignored_);
+                            self->close_socket(boost::asio::ip::tcp::socket::shutdown_send);
                             return;
                           }
                           self->read_request();
                         }));
   }
 
-  beast::tcp_stream stream_;
+  void close_socket(boost::asio::ip::tcp::socket::shutdown_type how) {
+    beast::get_lowest_layer(stream_).socket().shutdown(how, ignored_);
+  }
+
+  Stream stream_;
   strand ex_;
   gateway_context& ctx_;
   beast::flat_buffer buffer_;
@@ -170,7 +178,25 @@ private:
 } // namespace
 
 void serve_http(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx) {
-  std::make_shared<http_session>(std::move(socket), std::move(ex), ctx)->read_request();
+  if (!ctx.tls) {
+    std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream{std::move(socket)},
+                                                      std::move(ex), ctx)
+      ->read_request();
+    return;
+  }
+  // HTTPS and WSS: the TLS handshake first, within the same timeout as a request.
+  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+  auto stream = std::make_shared<tls_stream>(beast::tcp_stream{std::move(socket)}, *ctx.tls);
+  beast::get_lowest_layer(*stream).expires_after(ctx.options.http_timeout);
+  stream->async_handshake(
+    boost::asio::ssl::stream_base::server,
+    boost::asio::bind_executor(ex, [stream, ex, &ctx](const beast::error_code& ec) {
+      if (ec) {
+        log::debug("https: tls handshake failed: ", ec.message());
+        return; // the stream closes with its last reference
+      }
+      std::make_shared<http_session<tls_stream>>(std::move(*stream), ex, ctx)->read_request();
+    }));
 }
 
 } // namespace nanocaf::detail

@@ -2,7 +2,9 @@
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "nanocaf/log.hpp"
 
@@ -13,9 +15,11 @@ namespace websocket = beast::websocket;
 
 namespace {
 
+// Over plain TCP (Stream = beast::tcp_stream) or TLS (beast::ssl_stream<beast::tcp_stream>).
+template <class Stream>
 class ws_connection final : public connection {
 public:
-  ws_connection(beast::tcp_stream stream, strand ex, std::string remote, gateway_context& ctx)
+  ws_connection(Stream stream, strand ex, std::string remote, gateway_context& ctx)
     : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live,
                  ctx.stats.ws),
       ws_(std::move(stream)) {
@@ -30,7 +34,7 @@ public:
   }
 
   void accept(beast::http::request<beast::http::string_body> req, runtime& rt) {
-    auto self = std::static_pointer_cast<ws_connection>(shared_from_this());
+    auto self = std::static_pointer_cast<ws_connection>(this->shared_from_this());
     ws_.async_accept(req, boost::asio::bind_executor(
                             ex_, [self, &rt](const beast::error_code& ec) {
                               if (ec) {
@@ -50,7 +54,7 @@ protected:
     ws_.async_read_some(
       rbuf_, 64 * 1024,
       boost::asio::bind_executor(
-        ex_, [self = std::static_pointer_cast<ws_connection>(shared_from_this())](
+        ex_, [self = std::static_pointer_cast<ws_connection>(this->shared_from_this())](
                const beast::error_code& ec, std::size_t) { self->on_read(ec); }));
   }
 
@@ -64,7 +68,7 @@ protected:
     // After a kick: a close frame, so browsers see a clean close; bounded by the timeout.
     ws_.async_close(websocket::close_code::normal,
                     boost::asio::bind_executor(
-                      ex_, [self = std::static_pointer_cast<ws_connection>(shared_from_this())](
+                      ex_, [self = std::static_pointer_cast<ws_connection>(this->shared_from_this())](
                              const beast::error_code&) {
                         beast::get_lowest_layer(self->ws_).close();
                       }));
@@ -94,7 +98,7 @@ private:
     }
     ws_.async_write(boost::asio::buffer(*batch[i]),
                     boost::asio::bind_executor(
-                      ex_, [self = std::static_pointer_cast<ws_connection>(shared_from_this()),
+                      ex_, [self = std::static_pointer_cast<ws_connection>(this->shared_from_this()),
                             &batch, i](const beast::error_code& ec, std::size_t) {
                         if (ec) {
                           self->on_written(ec);
@@ -104,25 +108,36 @@ private:
                       }));
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer rbuf_;
 };
 
-} // namespace
-
-void open_websocket(beast::tcp_stream stream,
-                    beast::http::request<beast::http::string_body> req, strand ex,
-                    gateway_context& ctx) {
+template <class Stream>
+void open(Stream stream, beast::http::request<beast::http::string_body> req, strand ex,
+          gateway_context& ctx) {
   beast::error_code ec;
-  auto remote = stream.socket().remote_endpoint(ec);
-  auto conn = std::make_shared<ws_connection>(std::move(stream), std::move(ex),
-                                              ec ? std::string{"?"} : endpoint_text(remote), ctx);
+  auto remote = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+  auto conn = std::make_shared<ws_connection<Stream>>(
+    std::move(stream), std::move(ex), ec ? std::string{"?"} : endpoint_text(remote), ctx);
   if (!ctx.registry.add(conn, ctx.options.max_connections)) {
     ctx.stats.ws.refused.inc();
     log::warn("refused websocket client ", conn->remote_address(), ": connection limit reached");
     return; // the stream closes with the connection object
   }
   conn->accept(std::move(req), ctx.rt);
+}
+
+} // namespace
+
+void open_websocket(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
+                    strand ex, gateway_context& ctx) {
+  open(std::move(stream), std::move(req), std::move(ex), ctx);
+}
+
+void open_websocket(beast::ssl_stream<beast::tcp_stream> stream,
+                    beast::http::request<beast::http::string_body> req, strand ex,
+                    gateway_context& ctx) {
+  open(std::move(stream), std::move(req), std::move(ex), ctx);
 }
 
 } // namespace nanocaf::detail

@@ -10,6 +10,10 @@
 #include "detail/connection_outlet.hpp"
 #include "nanocaf/gateway/gateway.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace nanocaf::detail {
 
 struct gateway_context {
@@ -28,13 +32,27 @@ struct gateway_context {
   gateway_metrics stats;
   connection_registry registry;
   std::shared_ptr<gateway_liveness> live = std::make_shared<gateway_liveness>();
+  /// Set when clients speak TLS (gateway_options::tls_cert); shared so this header needs no
+  /// OpenSSL.
+  std::shared_ptr<boost::asio::ssl::context> tls;
   boost::asio::io_context ioc;
 };
 
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep);
 
-/// Reads HTTP requests on a freshly accepted WebSocket-port socket: upgrades on the WebSocket
-/// path, serves static files, answers 404 otherwise. Defined in http_session.cpp.
+/// Reads HTTP requests on a freshly accepted WebSocket-port socket (after a TLS handshake when
+/// ctx.tls is set): upgrades on the WebSocket path, serves static files, answers 404
+/// otherwise. Defined in http_session.cpp.
 void serve_http(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx);
+
+/// A TLS server context from PEM files; throws std::runtime_error naming the bad file.
+/// Defined in tls_connection.cpp.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& cert,
+                                                            const std::string& key);
+
+/// Runs the TLS handshake on a raw TCP client socket, then the connection. Defined in
+/// tls_connection.cpp.
+void open_tls_client(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
+                     gateway_context& ctx);
 
 } // namespace nanocaf::detail

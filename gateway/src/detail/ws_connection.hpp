@@ -5,6 +5,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "detail/gateway_context.hpp"
 
@@ -13,6 +14,10 @@ namespace nanocaf::detail {
 /// Completes the WebSocket handshake for `req`, then runs the connection: one packet per
 /// binary message out, a byte stream in (packets may span or share messages, spec 1.1).
 void open_websocket(boost::beast::tcp_stream stream,
+                    boost::beast::http::request<boost::beast::http::string_body> req,
+                    strand ex, gateway_context& ctx);
+/// The same over TLS (WSS).
+void open_websocket(boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
                     boost::beast::http::request<boost::beast::http::string_body> req,
                     strand ex, gateway_context& ctx);
 

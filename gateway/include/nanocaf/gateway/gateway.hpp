@@ -40,6 +40,10 @@ struct gateway_options {
   std::size_t max_connections = 0;
   /// Asio threads (they never run user code).
   std::size_t io_threads = 1;
+  /// TLS for clients, PEM files: when both are set the TCP listener speaks TLS and the
+  /// WebSocket port speaks HTTPS and WSS. The TLS handshake must finish within http_timeout.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class gateway {
@@ -50,7 +54,7 @@ public:
   gateway& operator=(const gateway&) = delete;
 
   /// Binds the listeners and starts the Asio threads; throws std::runtime_error when an
-  /// address cannot be bound.
+  /// address cannot be bound or the TLS files cannot be used.
   void start();
   /// Stops accepting, kicks every client with `reason`, waits briefly for the kicks to be
   /// written, and joins the Asio threads. Idempotent.
