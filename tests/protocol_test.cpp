@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nanocaf/proto/chat.pb.h"
+#include "nanocaf/validators.hpp"
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
 
@@ -375,6 +376,41 @@ TEST_P(Protocol, ValidatorRefusesWithoutReply) {
   good->handshake_and_ack(R"({"user":{"token":"secret"}})");
   auto id = good->request("probe.get", R"({"k":"token"})");
   EXPECT_EQ(body(good->response(id))["v"], "ok");
+}
+
+TEST_P(Protocol, ReadyMadeValidatorsCheckVersionAndToken) {
+  server_config cfg;
+  cfg.runtime.validator = all_of({
+    require_client_version("1.2.0"),
+    require_token([](const session& s, const std::string& token) {
+      if (token.rfind("player-", 0) != 0)
+        return false;
+      s.set("player", token.substr(7));
+      return true;
+    }),
+  });
+  test_server srv{cfg};
+  auto refused = [&](const std::string& handshake) {
+    auto c = connect(srv);
+    c->send_packet(codec::packet_type::handshake, handshake);
+    return !c->next_packet(300ms).has_value() && c->closed_by_server();
+  };
+  EXPECT_TRUE(refused(R"({"sys":{"version":"1.1.9"},"user":{"token":"player-ann"}})"));
+  EXPECT_TRUE(refused(R"({"sys":{},"user":{"token":"player-ann"}})"));
+  EXPECT_TRUE(refused(""));  // nano's Go client sends an empty handshake
+  EXPECT_TRUE(refused(R"({"sys":{"version":"1.10"},"user":{"token":"guest"}})"));
+  EXPECT_TRUE(refused(R"({"sys":{"version":"2.0"},"user":{}})"));
+  auto good = connect(srv);
+  good->handshake_and_ack(R"({"sys":{"version":"1.10"},"user":{"token":"player-ann"}})");
+  auto id = good->request("probe.get", R"({"k":"player"})");
+  EXPECT_EQ(body(good->response(id))["v"], "ann");
+}
+
+TEST(Validators, VersionsCompareNumericallyPartByPart) {
+  EXPECT_EQ(compare_versions("1.10", "1.9"), 1);
+  EXPECT_EQ(compare_versions("1.2", "1.2.0"), 0);
+  EXPECT_EQ(compare_versions("0.9.9", "1"), -1);
+  EXPECT_EQ(compare_versions("2.x", "2.0"), 0);
 }
 
 TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <nanocaf/log.hpp>
+#include <nanocaf/validators.hpp>
 
 namespace nanocaf::apps {
 
@@ -64,6 +65,7 @@ void add_runtime_flags(flags& f, const std::string& threads_default) {
     .add("scheduler", "stealing", "CAF scheduler policy: stealing or sharing")
     .add("max-inflight", "4194304", "payload bytes a session may queue for its handlers")
     .add("rate-limit", "0", "packets per second a client may send, bursts of twice that (0: off)")
+    .add("min-client-version", "", "refuse clients whose handshake sys.version is below this")
     .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"}");
 }
 
@@ -81,6 +83,8 @@ runtime_options runtime_options_from(const flags& f) {
   o.scheduler_policy = f.get("scheduler");
   o.max_inflight_bytes = static_cast<std::size_t>(f.number("max-inflight"));
   o.rate_limit = f.number("rate-limit");
+  if (!f.get("min-client-version").empty())
+    o.validator = require_client_version(f.get("min-client-version"));
   o.error_replies = f.boolean("error-replies");
   return o;
 }
