@@ -1,35 +1,52 @@
 #!/usr/bin/env bash
-# Builds the codec fuzz target with clang's libFuzzer (+ASan+UBSan) and runs it.
-#   scripts/fuzz.sh [--seconds N] [--runs N]     (default: 60 seconds)
-# New inputs go to build-fuzz/corpus; the seed corpus in tests/fuzz/corpus is only read.
+# Builds the libFuzzer targets with clang (+ASan+UBSan) and runs them one after the other:
+#   codec    the stream and message decoders, with a round-trip oracle
+#   session  one session's state machine through the real runtime (handshake, ack,
+#            heartbeats, data to a component that replies, pushes, kicks, closes, throws)
+#   scripts/fuzz.sh [--seconds N] [--runs N] [--target codec|session|all]   (default: 60 s each)
+# New inputs go to build-fuzz/corpus-<target>; the seed corpora in tests/fuzz are only read.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 seconds=60
 runs=-1
+targets=(codec session)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --target) [ "$2" = all ] || targets=("$2"); shift 2 ;;
     *) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 out=build-fuzz
-mkdir -p "$out/corpus"
-bin="$out/codec_fuzz"
-sources=(tests/fuzz/codec_fuzz.cpp gateway/src/packet.cpp gateway/src/message.cpp
-         gateway/src/route_dictionary.cpp gateway/src/codec_error.cpp)
-if [ ! -x "$bin" ] || [ -n "$(find "${sources[@]}" gateway/include -newer "$bin" 2>/dev/null | head -n 1)" ]; then
-  clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Igateway/include -o "$bin" "${sources[@]}"
+mkdir -p "$out"
+if [ ! -f "$out/build.ninja" ]; then
+  cmake -S . -B "$out" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DNANOCAF_FUZZ=ON -DNANOCAF_BUILD_TESTS=OFF > "$out/configure.log" 2>&1 ||
+    { cat "$out/configure.log"; exit 1; }
 fi
-args=(-max_total_time="$seconds" -print_final_stats=1 -max_len=4096)
-[ "$runs" = -1 ] || args+=(-runs="$runs")
-"$bin" "${args[@]}" "$out/corpus" tests/fuzz/corpus 2>&1 | tee "$out/last-run.log" | grep -E "stat::number_of_executed_units|ERROR|crash|Done" || true
-if grep -qE "ERROR: |SUMMARY: |deadly signal" "$out/last-run.log"; then
-  echo "fuzz: FAILED (see $out/last-run.log; the crashing input is in the current directory)" >&2
-  exit 1
-fi
-echo "fuzz: ok"
+cmake --build "$out" -j2 --target codec_fuzz session_fuzz >&2
+
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/tools/ubsan.supp"
+export ASAN_OPTIONS="detect_leaks=1"
+status=0
+for t in "${targets[@]}"; do
+  seeds=tests/fuzz/corpus
+  [ "$t" = session ] && seeds=tests/fuzz/session_corpus
+  mkdir -p "$out/corpus-$t"
+  args=(-max_total_time="$seconds" -print_final_stats=1 -max_len=4096)
+  [ "$runs" = -1 ] || args+=(-runs="$runs")
+  log="$out/last-run-$t.log"
+  echo "fuzz: $t"
+  "$out/tests/fuzz/${t}_fuzz" "${args[@]}" "$out/corpus-$t" "$seeds" > "$log" 2>&1 || true
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done" "$log" || true
+  if grep -qE "ERROR: |SUMMARY: |deadly signal|out-of-memory" "$log"; then
+    echo "fuzz: $t FAILED (see $log; the crashing input is in the current directory)" >&2
+    status=1
+  fi
+done
+[ "$status" = 0 ] && echo "fuzz: ok"
+exit $status

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test through CTest.
-#   scripts/test.sh          RelWithDebInfo build, all suites, plus a short fuzz run
+#   scripts/test.sh          RelWithDebInfo build, all suites, plus a short run of each fuzzer
 #   scripts/test.sh --asan   ASan+UBSan build, all suites
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +22,6 @@ else
 fi
 ctest --test-dir "$dir" --output-on-failure -j2 --timeout 180
 if [ "$asan" = 0 ]; then
-  # The codec fuzzer, briefly: a regression check on the seed corpus plus fresh inputs.
-  scripts/fuzz.sh --seconds "${NANOCAF_FUZZ_SECONDS:-30}"
+  # The fuzzers, briefly: a regression check on the seed corpora plus fresh inputs.
+  scripts/fuzz.sh --seconds "${NANOCAF_FUZZ_SECONDS:-20}"
 fi
