@@ -2,6 +2,8 @@
 // connection closes, and a second, healthy connection keeps getting its replies.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 #include <thread>
 
 #include "support/test_client.hpp"
@@ -150,6 +152,38 @@ TEST(MalformedExtras, PeerVanishingMidPacketFreesTheSession) {
   for (int i = 0; i < 300 && srv.rt().live_sessions() != 0; ++i)
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(srv.rt().live_sessions(), 0u);
+}
+
+TEST(MalformedExtras, HalfClosedPeerIsClosedAndFreedOthersUnaffected) {
+  test_server srv;
+  auto healthy = test_client::connect_tcp(srv.tcp_port());
+  healthy->handshake_and_ack();
+  auto half = test_client::connect_tcp(srv.tcp_port());
+  half->handshake_and_ack();
+  half->send_raw(unhex("040000ff") + "partial"); // a packet it will never finish
+  ::shutdown(half->fd(), SHUT_WR);                // FIN, but still reading
+  EXPECT_TRUE(half->closed_by_server());
+  for (int i = 0; i < 300 && srv.rt().live_sessions() != 1; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(srv.rt().live_sessions(), 1u);
+  auto id = healthy->request("probe.echo", "still here");
+  auto m = healthy->response(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "still here");
+}
+
+TEST(MalformedExtras, SilentConnectionIsClosedAtTheHandshakeTimeout) {
+  // Slowloris before the handshake, on both transports: a socket that connects (and, for
+  // WebSocket, upgrades) but never says a word is closed when the handshake timeout ends.
+  server_config cfg;
+  cfg.runtime.handshake_timeout = std::chrono::milliseconds(300);
+  test_server srv{cfg};
+  auto tcp = test_client::connect_tcp(srv.tcp_port());
+  auto ws = test_client::connect_ws(srv.ws_port());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(tcp->closed_by_server(3s));
+  EXPECT_TRUE(ws->closed_by_server(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 } // namespace
