@@ -38,6 +38,12 @@ public:
     handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
     handle("kick", [](nanocaf::session& s, const nanocaf::bytes&) { s.kick("from a backend"); });
     handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
+    // Answers after {"ms":N}: a request still in flight when the node is told to stop.
+    handle("later", [this](nanocaf::session& s, const json& j) {
+      auto mid = s.last_mid();
+      after(std::chrono::milliseconds(j.value("ms", 300)),
+            [s, mid] { s.response_to(mid, json{{"code", 0}, {"late", true}}); });
+    });
     // Chained: pass the payload on, as a notify, to the route it names.
     handle("chain", [](nanocaf::session& s, const json& j) {
       s.rpc(j.at("route").get<std::string>(), j.at("body"));

@@ -104,6 +104,16 @@ public:
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
+  /// True when the process ends within `limit` (it is then reaped).
+  bool exits_within(std::chrono::milliseconds limit) {
+    return eventually([&] {
+      if (pid_ <= 0 || ::waitpid(pid_, nullptr, WNOHANG) != pid_)
+        return pid_ <= 0;
+      pid_ = -1;
+      return true;
+    }, limit);
+  }
+
   void signal(int sig) {
     if (pid_ > 0)
       ::kill(pid_, sig);
@@ -463,6 +473,23 @@ TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   ctx2.set_deadline(std::chrono::system_clock::now() + 3s);
   ASSERT_TRUE(stub->Unregister(&ctx2, unreg, &unreg_resp).ok());
   EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+}
+
+TEST_F(Cluster, SigtermOnABackendFinishesItsInFlightRequestsThenLeaves) {
+  auto t = start_trio();
+  auto& c = t.client;
+  auto slow = c->request("GameComponent.later", R"({"ms":600})");
+  std::this_thread::sleep_for(100ms); // the request is on the backend, its answer 0.5 s away
+  t.game->signal(SIGTERM);
+  auto m = c->response(slow, 5s);
+  ASSERT_TRUE(m) << "the in-flight request was dropped";
+  EXPECT_EQ(json::parse(m->payload), (json{{"code", 0}, {"late", true}}));
+  EXPECT_TRUE(t.game->exits_within(5s)) << "the backend did not exit";
+  // It unregistered (eviction would take 6 heartbeats): the gate forgets it at once.
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"MasterComponent"}));
+  auto r = call(*c, "GameComponent.echo", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 404); // no node offers it any more: a clear error, not silence
 }
 
 // A plain-clusterpb Register, as a Go node (or an intruder) would send it.

@@ -49,8 +49,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, *st.registry,
-                                   st.security)).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address,
+                                   {st.opts.rpc_timeout, st.registry, st.security, nullptr})).first;
   return i->second;
 }
 
@@ -72,9 +72,14 @@ void announce_join(self_ptr self, const member_info& info) {
 }
 
 // DelMember{address} to every remaining member and our own member actor.
-void announce_leave(self_ptr self, const std::string& address) {
+// `draining`: it unregistered and finishes its requests before exiting (nanocaf members tell
+// each other with metadata; a Go member ignores it).
+void announce_leave(self_ptr self, const std::string& address, bool draining) {
   auto& st = self->state;
-  caf::anon_send(st.member, leave_atom::value, address);
+  caf::anon_send(st.member, leave_atom::value, address, draining);
+  call_metadata hint;
+  if (draining)
+    hint.emplace_back(leave_metadata_key, "drain");
   for (auto& [addr, rec] : st.records) {
     clusterpb::DelMemberRequest req;
     req.set_serviceaddr(address);
@@ -82,7 +87,8 @@ void announce_leave(self_ptr self, const std::string& address) {
                                        membership_queue, std::move(req), NANOCAF_CALL(member, DelMember),
                                        [addr = addr](const std::string& err) {
                                          log::warn("DelMember to ", addr, " failed: ", err);
-                                       }));
+                                       },
+                                       hint));
   }
 }
 
@@ -118,7 +124,7 @@ void drop(self_ptr self, const std::string& address, const char* why) {
     st.peers.erase(p);
   }
   log::info("member ", address, " removed: ", why);
-  announce_leave(self, address);
+  announce_leave(self, address, std::string_view{why} == "unregistered");
   if (st.opts.on_unregister) {
     try {
       st.opts.on_unregister(info);

@@ -27,6 +27,9 @@ struct pending_request {
   std::string node;
   session origin;
   clock::time_point since;
+  // Set when its node left gracefully: it may still answer (it drains before exiting) until
+  // then; past it the request gets a 503.
+  std::optional<clock::time_point> give_up_at;
 };
 
 struct member_state {
@@ -36,6 +39,7 @@ struct member_state {
   std::shared_ptr<status_board> board;
   std::shared_ptr<const node_security> security;
   bool registered = false;
+  bool leaving = false; // the node is stopping: no more heartbeats or registrations
   metrics::gauge* members_gauge = nullptr;
   metrics::gauge* remote_sessions_gauge = nullptr;
 
@@ -74,8 +78,9 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto& st = self->state;
   auto i = st.peers.find(address);
   if (i == st.peers.end())
-    i = st.peers.emplace(address, spawn_peer(self->system(), address, st.opts.rpc_timeout, st.rt->metrics(),
-                                   st.security)).first;
+    i = st.peers.emplace(address, spawn_peer(self->system(), address,
+                                   {st.opts.rpc_timeout, &st.rt->metrics(), st.security,
+                                    st.board->calls_in_flight})).first;
   return i->second;
 }
 
@@ -122,11 +127,22 @@ void fail_pending(member_state& st, const std::string& node, const std::string& 
   }
 }
 
-void remove_member(self_ptr self, const std::string& address) {
+// The outlet of a remote session this actor made.
+remote_outlet& outlet_of(const session& s) { return static_cast<remote_outlet&>(*s.out()); }
+
+// Frees a remote session: its client is gone, so are the answers it was owed.
+void free_remote_session(member_state& st, const session& s) {
+  outlet_of(s).forgive();
+  st.rt->close_remote_session(s);
+}
+
+// `draining`: the node unregistered and is finishing its requests, so those pending on it may
+// still be answered; otherwise (evicted, or a Go master that does not say) they fail now.
+void remove_member(self_ptr self, const std::string& address, bool draining) {
   auto& st = self->state;
   if (st.members.erase(address) == 0)
     return;
-  log::info("member ", address, " left");
+  log::info("member ", address, draining ? " left (draining)" : " left");
   rebuild_providers(st);
   if (auto p = st.peers.find(address); p != st.peers.end()) {
     caf::anon_send_exit(p->second, caf::exit_reason::user_shutdown);
@@ -135,13 +151,20 @@ void remove_member(self_ptr self, const std::string& address) {
   // Its clients are gone: free the sessions we held for them.
   for (auto i = st.remote_sessions.begin(); i != st.remote_sessions.end();) {
     if (i->first.first == address) {
-      st.rt->close_remote_session(i->second);
+      free_remote_session(st, i->second);
       i = st.remote_sessions.erase(i);
     } else {
       ++i;
     }
   }
-  fail_pending(st, address, "node " + address + " left the cluster");
+  if (draining) {
+    auto until = clock::now() + st.opts.drain_timeout + st.opts.rpc_timeout;
+    for (auto& [key, p] : st.pending)
+      if (p.node == address)
+        p.give_up_at = until;
+  } else {
+    fail_pending(st, address, "node " + address + " left the cluster");
+  }
   publish(self);
 }
 
@@ -234,7 +257,7 @@ const session& remote_session(self_ptr self, const std::string& gate, std::int64
   auto key = std::make_pair(gate, gate_session);
   auto i = st.remote_sessions.find(key);
   if (i == st.remote_sessions.end()) {
-    auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate));
+    auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate), st.board);
     i = st.remote_sessions.emplace(key, st.rt->open_remote_session(std::move(out))).first;
     publish(self);
   }
@@ -242,7 +265,10 @@ const session& remote_session(self_ptr self, const std::string& gate, std::int64
 }
 
 void remote_in(self_ptr self, remote_in_msg& in) {
-  self->state.rt->dispatch(remote_session(self, in.gate, in.gate_session), std::move(in.msg));
+  auto& s = remote_session(self, in.gate, in.gate_session);
+  if (in.msg.type == codec::message_type::request)
+    outlet_of(s).request_arrived();
+  self->state.rt->dispatch(s, std::move(in.msg));
 }
 
 void call_in(self_ptr self, call_in_msg& in) {
@@ -323,7 +349,7 @@ void remote_closed(self_ptr self, std::int64_t sid) {
   bool changed = false;
   for (auto i = st.remote_sessions.begin(); i != st.remote_sessions.end();) {
     if (i->first.second == sid) {
-      st.rt->close_remote_session(i->second);
+      free_remote_session(st, i->second);
       i = st.remote_sessions.erase(i);
       changed = true;
     } else {
@@ -393,8 +419,12 @@ constexpr auto pending_limit = std::chrono::seconds(60);
 void expire_pending(member_state& st) {
   auto now = clock::now();
   for (auto i = st.pending.begin(); i != st.pending.end();) {
-    if (now - i->second.since > pending_limit) {
-      reply_error(i->second.origin, i->first.second, 504, "no response from " + i->second.node);
+    auto& p = i->second;
+    if (p.give_up_at && now > *p.give_up_at) {
+      reply_error(p.origin, i->first.second, 503, "node " + p.node + " left the cluster");
+      i = st.pending.erase(i);
+    } else if (now - p.since > pending_limit) {
+      reply_error(p.origin, i->first.second, 504, "no response from " + p.node);
       i = st.pending.erase(i);
     } else {
       ++i;
@@ -428,7 +458,14 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
       }
       self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
     },
-    [=](register_tick_atom) { send_register(self); },
+    [=](register_tick_atom) {
+      if (!self->state.leaving)
+        send_register(self);
+    },
+    [=](leaving_atom) {
+      self->state.leaving = true;
+      return true;
+    },
     [=](registered_atom, std::vector<member_info>& members) {
       auto& st = self->state;
       log::info("registered with master ", st.opts.master_address, ": ", members.size(),
@@ -438,7 +475,7 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     },
     [=](heartbeat_tick_atom) {
       auto& st = self->state;
-      if (!st.opts.is_master && st.registered)
+      if (!st.opts.is_master && st.registered && !st.leaving)
         send_heartbeat(self);
       expire_pending(st);
       self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
@@ -448,7 +485,9 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     [=](call_in_msg& in) { call_in(self, in); },
     [=](call_out_msg& c) { call_out(self, c); },
     [=](join_msg& j) { add_members(self, j.members); },
-    [=](leave_atom, const std::string& address) { remove_member(self, address); },
+    [=](leave_atom, const std::string& address, bool draining) {
+      remove_member(self, address, draining);
+    },
     [=](local_closed_atom, std::int64_t sid) { local_closed(self, sid); },
     [=](remote_closed_atom, std::int64_t sid) { remote_closed(self, sid); },
     [=](response_seen_atom, std::int64_t sid, std::uint64_t mid) {

@@ -3,6 +3,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <grpcpp/grpcpp.h>
 
@@ -116,13 +119,39 @@ void node::start() {
   caf::anon_send(d.member, detail::start_atom::value);
 }
 
+namespace {
+
+// Waits until the requests other nodes sent here are answered and every call to another node
+// (those answers among them) has completed, or drain_timeout passes.
+template <class Impl>
+void drain(Impl& d) {
+  auto& board = *d.board;
+  auto until = std::chrono::steady_clock::now() + d.opts.drain_timeout;
+  auto busy = [&] {
+    return board.requests_in_flight.load(std::memory_order_acquire) > 0
+           || board.calls_in_flight->load(std::memory_order_acquire) > 0;
+  };
+  while (busy() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (busy())
+    log::warn("stopping with ", board.requests_in_flight.load(), " request(s) unanswered and ",
+              board.calls_in_flight->load(), " call(s) to other nodes unfinished after ",
+              d.opts.drain_timeout.count(), " ms");
+}
+
+} // namespace
+
 void node::stop() {
   auto& d = *impl_;
   if (!d.started || d.stopped)
     return;
   d.stopped = true;
   if (!d.opts.is_master) {
-    // Leave cleanly: a blocking call is fine here, this is not an actor.
+    // Leave cleanly (blocking calls are fine here: this is not an actor). Heartbeats stop
+    // first, or one in flight could make the master take us back after the Unregister.
+    caf::scoped_actor self{d.rt.system()};
+    self->request(d.member, d.opts.rpc_timeout, detail::leaving_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
     auto channel = grpc::CreateChannel(d.opts.master_address, d.security->channel_credentials());
     auto stub = clusterpb::Master::NewStub(channel);
     grpc::ClientContext ctx;
@@ -134,6 +163,7 @@ void node::stop() {
     if (auto st = stub->Unregister(&ctx, req, &resp); !st.ok())
       log::warn("unregister from master failed: ", st.error_message());
   }
+  drain(d);
   d.router->detach();
   if (d.server)
     d.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));

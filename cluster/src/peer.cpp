@@ -21,6 +21,7 @@ constexpr std::size_t max_queued_per_session = 4096;
 struct peer_state {
   std::string address;
   stubs io;
+  std::shared_ptr<std::atomic<std::int64_t>> in_flight; // may be null
   metrics::counter* ok = nullptr;
   metrics::counter* failed = nullptr;
   metrics::counter* refused = nullptr;
@@ -35,12 +36,25 @@ struct peer_state {
   ~peer_state() {
     // The peer is gone (it left the cluster, or the node stops): nothing queued will be sent.
     for (auto& [sid, q] : queues)
-      for (auto& job : q)
+      for (auto& job : q) {
+        done_with_one();
         if (job.failed)
           job.failed("node " + address + " left the cluster");
-    for (auto& [ticket, job] : loose)
+      }
+    for (auto& [ticket, job] : loose) {
+      done_with_one();
       if (job.failed)
         job.failed("node " + address + " left the cluster");
+    }
+  }
+
+  void took_one() {
+    if (in_flight)
+      in_flight->fetch_add(1, std::memory_order_acq_rel);
+  }
+  void done_with_one() {
+    if (in_flight)
+      in_flight->fetch_sub(1, std::memory_order_acq_rel);
   }
 };
 
@@ -56,10 +70,11 @@ void launch(self_ptr self, peer_job& job, std::int64_t key) {
   });
 }
 
-caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::milliseconds timeout,
-                         metrics::registry* registry, std::shared_ptr<const node_security> security) {
+caf::behavior peer_actor(self_ptr self, std::string address, peer_settings settings) {
   auto& st = self->state;
   st.address = address;
+  st.in_flight = settings.calls_in_flight;
+  auto* registry = settings.registry;
   auto& rpcs = registry->counters("nanocaf_cluster_rpcs_total",
                                   "Calls to other nodes, by peer and result.", {"peer", "result"});
   st.ok = &rpcs.with({address, "ok"});
@@ -73,17 +88,19 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
     // A distinct channel argument keeps gRPC from sharing one connection among them.
     grpc::ChannelArguments args;
     args.SetInt("nanocaf.channel_index", static_cast<int>(i));
-    auto channel = grpc::CreateCustomChannel(address, security->channel_credentials(), args);
+    auto channel =
+      grpc::CreateCustomChannel(address, settings.security->channel_credentials(), args);
     st.io.pool.push_back({clusterpb::Member::NewStub(channel), clusterpb::Master::NewStub(channel),
                           nanocaf::cluster::Gate::NewStub(channel),
                           nanocaf::cluster::Peer::NewStub(channel)});
   }
-  st.io.timeout = timeout;
-  st.io.security = std::move(security);
+  st.io.timeout = settings.timeout;
+  st.io.security = std::move(settings.security);
   return {
     [=](peer_job& job) {
       auto& st = self->state;
       if (job.session == 0) {
+        st.took_one();
         auto ticket = st.next_ticket++;
         auto& slot = st.loose[ticket] = std::move(job);
         launch(self, slot, -static_cast<std::int64_t>(ticket));
@@ -97,6 +114,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
           job.failed("too many calls queued for this session");
         return;
       }
+      st.took_one();
       q.push_back(std::move(job));
       if (q.size() == 1)
         launch(self, q.front(), q.front().session);
@@ -121,6 +139,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
         else
           launch(self, i->second.front(), key);
       }
+      st.done_with_one();
       st.seconds->observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - finished.started).count());
       (ok ? st.ok : st.failed)->inc();
@@ -136,9 +155,8 @@ caf::behavior peer_actor(self_ptr self, std::string address, std::chrono::millis
 } // namespace
 
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout, metrics::registry& registry,
-                      std::shared_ptr<const node_security> security) {
-  return sys.spawn(peer_actor, address, timeout, &registry, std::move(security));
+                      const peer_settings& settings) {
+  return sys.spawn(peer_actor, address, settings);
 }
 
 } // namespace nanocaf::cluster::detail

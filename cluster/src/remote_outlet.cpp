@@ -14,6 +14,12 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
     log::debug("message to ", text, " lost: ", err);
   };
   if (type == codec::message_type::response) {
+    // A handler may answer twice (response_to): only what was owed is paid back.
+    auto owed = owed_.load(std::memory_order_acquire);
+    while (owed > 0 && !owed_.compare_exchange_weak(owed, owed - 1, std::memory_order_acq_rel)) {
+    }
+    if (owed > 0)
+      board_->requests_in_flight.fetch_sub(1, std::memory_order_acq_rel);
     clusterpb::ResponseMessage req;
     req.set_sessionid(gate_session_);
     req.set_id(mid);
@@ -28,6 +34,16 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
   req.set_data(std::move(payload));
   caf::anon_send(peer_, make_job<clusterpb::MemberHandleResponse>(
                           gate_session_, std::move(req), NANOCAF_CALL(member, HandlePush), lost));
+}
+
+void remote_outlet::request_arrived() {
+  owed_.fetch_add(1, std::memory_order_acq_rel);
+  board_->requests_in_flight.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void remote_outlet::forgive() {
+  board_->requests_in_flight.fetch_sub(owed_.exchange(0, std::memory_order_acq_rel),
+                                       std::memory_order_acq_rel);
 }
 
 void remote_outlet::kick(shared_bytes kick_packet) {

@@ -4,17 +4,20 @@
 
 #include <caf/actor.hpp>
 
+#include "detail/messages.hpp"
 #include "nanocaf/outlet.hpp"
 
 namespace nanocaf::cluster::detail {
 
 class remote_outlet final : public outlet {
 public:
-  remote_outlet(std::string gate, std::int64_t gate_session, caf::actor gate_peer)
+  remote_outlet(std::string gate, std::int64_t gate_session, caf::actor gate_peer,
+                std::shared_ptr<status_board> board)
     : gate_(std::move(gate)),
       gate_session_(gate_session),
       peer_(std::move(gate_peer)),
-      text_(gate_ + "#" + std::to_string(gate_session)) {}
+      text_(gate_ + "#" + std::to_string(gate_session)),
+      board_(std::move(board)) {}
 
   const std::string& gate() const noexcept { return gate_; }
   std::int64_t gate_session() const noexcept { return gate_session_; }
@@ -30,11 +33,19 @@ public:
   void bound(std::int64_t uid) override;
   const std::string& remote_address() const override { return text_; }
 
+  /// A request for this client arrived: the node owes it an answer until one is delivered.
+  void request_arrived();
+  /// The client is gone: what was owed will never be answered (a graceful stop stops
+  /// waiting for it).
+  void forgive();
+
 private:
   std::string gate_;
   std::int64_t gate_session_;
   caf::actor peer_;
   std::string text_;
+  std::shared_ptr<status_board> board_; // counts the requests this node still owes an answer
+  std::atomic<std::int64_t> owed_{0};    // this client's share of that count
 };
 
 } // namespace nanocaf::cluster::detail

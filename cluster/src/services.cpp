@@ -109,7 +109,10 @@ grpc::ServerUnaryReactor* member_service::DelMember(grpc::CallbackServerContext*
                                                     clusterpb::DelMemberResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  caf::anon_send(member_, leave_atom::value, req->serviceaddr());
+  auto& md = ctx->client_metadata();
+  auto hint = md.find(leave_metadata_key);
+  bool draining = hint != md.end() && hint->second == "drain";
+  caf::anon_send(member_, leave_atom::value, req->serviceaddr(), draining);
   return finish(ctx, grpc::Status::OK);
 }
 

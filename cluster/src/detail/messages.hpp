@@ -1,6 +1,7 @@
 // CAF messages inside the cluster module (local only, hence whitelisted).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <chrono>
@@ -76,6 +77,11 @@ struct status_board {
   std::vector<member_info> members;
   bool registered = false;
   std::size_t remote_sessions = 0;
+  // What a graceful stop waits for: requests from other nodes not yet answered, and calls to
+  // other nodes not yet completed (the answers among them).
+  std::atomic<std::int64_t> requests_in_flight{0};
+  std::shared_ptr<std::atomic<std::int64_t>> calls_in_flight =
+    std::make_shared<std::atomic<std::int64_t>>(0);
 };
 
 using leave_atom = caf::atom_constant<caf::atom("leave")>;              // DelMember{address}
@@ -88,6 +94,7 @@ using registered_atom = caf::atom_constant<caf::atom("registered")>;
 using heartbeat_tick_atom = caf::atom_constant<caf::atom("hbtick")>;
 using evict_tick_atom = caf::atom_constant<caf::atom("evicttick")>;
 using unregister_atom = caf::atom_constant<caf::atom("unreg")>;
+using leaving_atom = caf::atom_constant<caf::atom("leaving")>; // stop heartbeats: we unregister
 
 } // namespace nanocaf::cluster::detail
 

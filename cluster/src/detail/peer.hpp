@@ -64,10 +64,18 @@ struct peer_job {
 
 /// Spawns the bridge to `address`. It ends on exit_reason::user_shutdown (the member left);
 /// then every queued or unfinished job's `failed` runs.
-/// Its calls are counted in `registry` (nanocaf_cluster_rpcs_total and _rpc_seconds by peer).
+/// What every bridge of one node shares.
+struct peer_settings {
+  std::chrono::milliseconds timeout;    // deadline of every call
+  metrics::registry* registry = nullptr; // nanocaf_cluster_rpcs_total and _rpc_seconds by peer
+  std::shared_ptr<const node_security> security;
+  /// Calls accepted and not yet completed, over all bridges (a graceful stop waits for 0);
+  /// may be null.
+  std::shared_ptr<std::atomic<std::int64_t>> calls_in_flight;
+};
+
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
-                      std::chrono::milliseconds timeout, metrics::registry& registry,
-                      std::shared_ptr<const node_security> security);
+                      const peer_settings& settings);
 
 /// Runs an async unary call: `method(stub, ctx, req, resp, cb)` on a heap call object that
 /// lives until completion; `on_reply` gets the status and the response on a gRPC thread.
@@ -77,6 +85,9 @@ using call_metadata = std::vector<std::pair<std::string, std::string>>;
 /// The heartbeat period a nanocaf member announces to its master, in milliseconds. A member
 /// that sends none (a Go nano node) is taken to beat at nano's default, 30 s.
 inline constexpr const char* heartbeat_metadata_key = "nanocaf-heartbeat-ms";
+
+/// On DelMember: "drain" when the member unregistered and still finishes its requests.
+inline constexpr const char* leave_metadata_key = "nanocaf-leave";
 
 template <class Req, class Resp, class Method>
 void async_call(const stubs& io, std::chrono::milliseconds timeout, Req req, Method method,

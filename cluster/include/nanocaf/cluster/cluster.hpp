@@ -61,6 +61,9 @@ struct options {
   std::chrono::milliseconds rpc_timeout = std::chrono::seconds(3);
   /// Custom choice of node for a service; default: random, then sticky per session.
   route_function route;
+  /// On stop, after unregistering, how long to wait for requests from other nodes to be
+  /// answered and for calls to other nodes (those answers among them) to complete.
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(5);
   /// Master only: called when a member leaves or is evicted.
   std::function<void(const member_info&)> on_unregister;
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
@@ -91,7 +94,10 @@ public:
   /// Serves gRPC and starts registering (in the background: this does not wait for the
   /// master). Call after rt.start(). Throws std::runtime_error when the address cannot be bound.
   void start();
-  /// Unregisters from the master (bounded by the RPC deadline) and stops serving. Idempotent.
+  /// Leaves gracefully: stops heartbeating, unregisters from the master (bounded by the RPC
+  /// deadline) so that no new work is routed here, waits (up to drain_timeout) until the
+  /// requests other nodes sent here are answered and the answers delivered, then stops
+  /// serving. Call before runtime::stop(). Idempotent.
   void stop();
 
   /// The other nodes this one knows, sorted by address (a snapshot).
