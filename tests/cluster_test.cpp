@@ -439,6 +439,45 @@ TEST_F(Cluster, TwoDeadMembersDoNotBlockANewRegistration) {
   EXPECT_EQ(*r, "in");
 }
 
+TEST_F(Cluster, StoppedMemberIsEvictedThenRejoinsOnSigcont) {
+  auto t = start_trio();
+  auto& c = t.client;
+  t.game->signal(SIGSTOP); // hung: suspected by its silence, then evicted
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"MasterComponent"}));
+  t.game->signal(SIGCONT); // its next heartbeat makes the master take it back
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "GameComponent.members", {"GateComponent", "MasterComponent"}));
+  auto r = call(*c, "GameComponent.echo", R"("back")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "back");
+}
+
+TEST_F(Cluster, SigtermOnAGateKicksItsClientsAndLeaves) {
+  auto t = start_trio();
+  std::uint16_t tcp2 = free_port();
+  auto gate2 = start("OtherGateComponent", false, tcp2);
+  auto other = client(tcp2);
+  ASSERT_TRUE(sees(*other, "OtherGateComponent.members",
+                   {"GameComponent", "GateComponent", "MasterComponent"}));
+  ASSERT_TRUE(call(*t.client, "GameComponent.echo", R"("a")")); // sessions on the backend
+  ASSERT_TRUE(call(*other, "GameComponent.echo", R"("b")"));
+  t.gate->signal(SIGTERM);
+  std::optional<codec::packet> p;
+  do {
+    p = t.client->next_packet(5s);
+  } while (p && p->type != codec::packet_type::kick);
+  ASSERT_TRUE(p) << "the gate's client got no kick";
+  EXPECT_EQ(json::parse(p->body), (json{{"reason", "server shutdown"}}));
+  EXPECT_TRUE(t.client->closed_by_server());
+  EXPECT_TRUE(t.gate->exits_within(5s));
+  // It unregistered, and the backend freed the session it held for the kicked client.
+  EXPECT_TRUE(sees(*other, "OtherGateComponent.members", {"GameComponent", "MasterComponent"}));
+  EXPECT_TRUE(eventually([&] {
+    auto r = call(*other, "GameComponent.members", "");
+    return r && (*r)["remote_sessions"] == 1;
+  }));
+}
+
 TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   auto t = start_trio();
   // Register the way nano's Go member does: plain clusterpb, no nanocaf metadata.
