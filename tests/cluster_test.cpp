@@ -478,6 +478,33 @@ TEST_F(Cluster, SigtermOnAGateKicksItsClientsAndLeaves) {
   }));
 }
 
+TEST_F(Cluster, RequestsWaitingOnOtherNodesAreBoundedPerClient) {
+  auto t = start_trio();
+  std::string burst;
+  for (std::uint64_t id = 1; id <= 1100; ++id) // the backend never answers these
+    codec::encode_data_packet(codec::message_type::request, id, "GameComponent.never", "", nullptr,
+                              burst);
+  t.client->send_raw(burst);
+  int refused = 0;
+  while (auto m = t.client->next_message(3s)) {
+    auto body = json::parse(m->payload, nullptr, false);
+    if (body.is_object() && body["code"] == 429)
+      ++refused;
+    if (refused == 1100 - 1024)
+      break;
+  }
+  EXPECT_EQ(refused, 1100 - 1024);
+  // The node is fine, and so is another client.
+  std::uint16_t tcp2 = free_port();
+  auto gate2 = start("OtherGateComponent", false, tcp2);
+  auto other = client(tcp2);
+  ASSERT_TRUE(sees(*other, "OtherGateComponent.members",
+                   {"GameComponent", "GateComponent", "MasterComponent"}));
+  auto r = call(*other, "GameComponent.echo", R"("fine")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "fine");
+}
+
 TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   auto t = start_trio();
   // Register the way nano's Go member does: plain clusterpb, no nanocaf metadata.

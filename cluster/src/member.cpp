@@ -23,6 +23,9 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // A request this gate forwarded and whose response has not come back yet.
+// Requests one client may have waiting for answers from other nodes.
+constexpr std::size_t max_pending_per_session = 1024;
+
 struct pending_request {
   std::string node;
   session origin;
@@ -218,8 +221,17 @@ void forward(self_ptr self, forward_msg& f) {
   }
   // A remote session keeps its gate as origin, so a third node answers the gate directly.
   auto [gate, gate_session] = client_of(st, f.origin);
-  if (mid != 0 && gate == st.self.service_address)
+  if (mid != 0 && gate == st.self.service_address) {
+    // Bounded per client: one that keeps asking a node that does not answer is refused
+    // rather than growing this table.
+    auto first = st.pending.lower_bound({gate_session, 0});
+    auto last = st.pending.lower_bound({gate_session + 1, 0});
+    if (static_cast<std::size_t>(std::distance(first, last)) >= max_pending_per_session) {
+      reply_error(f.origin, mid, 429, "too many requests waiting for other nodes");
+      return;
+    }
     st.pending[{gate_session, mid}] = {node, f.origin, clock::now()};
+  }
   // A call that fails (refused, unreachable, deadline) is answered here, and its pending
   // entry goes too: otherwise a flooding client would fill the table for a minute.
   caf::actor me = caf::actor_cast<caf::actor>(self);
