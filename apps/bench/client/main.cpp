@@ -1,0 +1,398 @@
+// nanocaf-bench: a load client for nanocaf, nano and pomelo-protocol servers. One thread, one
+// io_context, many connections over TCP or WebSocket.
+//
+//   nanocaf-bench --url tcp://127.0.0.1:3250 --mode echo --conns 100 --duration 10
+//   nanocaf-bench --url ws://127.0.0.1:3251/nano --mode broadcast --conns 1000 --rate 50 --non-readers 0.1 --pid PID
+//   nanocaf-bench --url tcp://127.0.0.1:3250 --mode idle --conns 10000 --duration 600 --pid PID
+//   nanocaf-bench --url tcp://127.0.0.1:3250 --mode connect --conns 5000      (all at once)
+//
+// Modes: echo (closed loop, --window requests in flight per connection, on --route), broadcast
+// (everyone requests bench.join; connection 0 requests bench.broadcast --rate times a second;
+// every reader must get each onBroadcast push; --non-readers of them stop reading after joining),
+// idle (connect, answer heartbeats, hold, count drops), connect (all connect at once; time until
+// every handshake is done). --pid samples the server's RSS every second. --json FILE appends the
+// results as one JSON line.
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <unordered_map>
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../../common/flags.hpp"
+#include "bench_connection.hpp"
+#include "latency_histogram.hpp"
+
+namespace {
+
+using namespace nanocaf::bench;
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+std::int64_t micros_since(clock::time_point origin) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - origin).count();
+}
+
+long rss_kib(int pid) {
+  if (pid <= 0)
+    return 0;
+  std::ifstream statm{"/proc/" + std::to_string(pid) + "/statm"};
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * 4;
+}
+
+target parse_target(const std::string& url) {
+  target t;
+  auto sep = url.find("://");
+  if (sep == std::string::npos)
+    throw std::invalid_argument("--url must be tcp://host:port or ws://host:port/path");
+  auto scheme = url.substr(0, sep);
+  auto rest = url.substr(sep + 3);
+  auto slash = rest.find('/');
+  auto hostport = rest.substr(0, slash);
+  if (slash != std::string::npos)
+    t.path = rest.substr(slash);
+  auto colon = hostport.rfind(':');
+  if (colon == std::string::npos || (scheme != "tcp" && scheme != "ws"))
+    throw std::invalid_argument("--url must be tcp://host:port or ws://host:port/path");
+  t.websocket = scheme == "ws";
+  t.host = hostport;
+  t.endpoint = {asio::ip::make_address(hostport.substr(0, colon)),
+                static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))};
+  return t;
+}
+
+struct settings {
+  std::string mode;
+  std::size_t conns;
+  double duration, warmup, rate, non_readers;
+  std::size_t window, size;
+  std::string route;
+  int pid;
+};
+
+class driver {
+public:
+  driver(asio::io_context& ioc, target where, settings s)
+    : ioc_(ioc), where_(std::move(where)), s_(std::move(s)), ticker_(ioc), phase_timer_(ioc) {
+    events_.ready = [this](std::size_t i) { on_ready(i); };
+    events_.failed = [this](std::size_t, const std::string& why) {
+      ++failed_;
+      last_error_ = why;
+      check_all_started();
+    };
+    events_.dropped = [this](std::size_t, const std::string& why) {
+      ++dropped_;
+      last_error_ = why;
+    };
+    events_.message = [this](std::size_t i, const nanocaf::codec::message& m) { on_message(i, m); };
+    pad_.assign(s_.size, 'x');
+    if (s_.non_readers > 0)
+      every_nth_silent_ = std::max<std::size_t>(2, static_cast<std::size_t>(1 / s_.non_readers + 0.5));
+  }
+
+  void run() {
+    rss_before_ = rss_kib(s_.pid);
+    origin_ = clock::now();
+    ready_at_.assign(s_.conns, 0);
+    pending_.resize(s_.conns);
+    for (std::size_t i = 0; i < s_.conns; ++i) {
+      conns_.push_back(std::make_shared<bench_connection>(ioc_, i, where_, events_));
+      conns_.back()->start(); // all at once: the connect storm is part of every run
+    }
+    sample_rss();
+    phase_timer_.expires_after(std::chrono::seconds(30));
+    phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !started_) {
+        std::cerr << "nanocaf-bench: only " << ready_ << " of " << s_.conns
+                  << " connections ready after 30 s\n";
+        begin_measuring();
+      }
+    });
+    ioc_.run();
+  }
+
+  json report() const {
+    double secs = std::chrono::duration<double>(measure_end_ - measure_start_).count();
+    json r{{"mode", s_.mode},
+           {"transport", where_.websocket ? "ws" : "tcp"},
+           {"conns", s_.conns},
+           {"ready", ready_},
+           {"connect_failures", failed_},
+           {"dropped", dropped_},
+           {"all_ready_ms", all_ready_us_ / 1000.0},
+           {"connect_p99_ms", connect_.percentile(0.99) / 1000.0},
+           {"seconds", secs}};
+    if (!last_error_.empty())
+      r["last_error"] = last_error_;
+    if (s_.pid > 0) {
+      r["server_rss_kib"] = {{"before", rss_before_}, {"ready", rss_ready_}, {"peak", rss_peak_},
+                             {"end", rss_end_}};
+      if (ready_ > 0)
+        r["server_kib_per_conn"] = static_cast<double>(rss_ready_ - rss_before_) / static_cast<double>(ready_);
+    }
+    auto lat = [](const latency_histogram& h) {
+      return json{{"p50_us", h.percentile(0.5)}, {"p90_us", h.percentile(0.9)},
+                  {"p99_us", h.percentile(0.99)}, {"p999_us", h.percentile(0.999)},
+                  {"max_us", h.max()}};
+    };
+    if (s_.mode == "echo") {
+      r["requests_per_sec"] = secs > 0 ? static_cast<double>(latency_.count()) / secs : 0;
+      r["latency"] = lat(latency_);
+      r["error_replies"] = error_replies_;
+    } else if (s_.mode == "broadcast") {
+      r["broadcasts"] = broadcasts_;
+      r["deliveries_per_sec"] = secs > 0 ? static_cast<double>(latency_.count()) / secs : 0;
+      r["readers"] = readers();
+      r["expected_deliveries"] = broadcasts_ * readers();
+      r["deliveries"] = latency_.count();
+      r["latency"] = lat(latency_);
+    }
+    return r;
+  }
+
+private:
+  std::size_t readers() const {
+    return every_nth_silent_ == 0 ? ready_ : ready_ - (ready_ - 1) / every_nth_silent_;
+  }
+  bool silent(std::size_t i) const { return every_nth_silent_ != 0 && i != 0 && i % every_nth_silent_ == 0; }
+
+  void on_ready(std::size_t i) {
+    ++ready_;
+    ready_at_[i] = micros_since(origin_);
+    connect_.record(static_cast<std::uint64_t>(ready_at_[i]));
+    check_all_started();
+  }
+
+  void check_all_started() {
+    if (started_ || ready_ + failed_ < s_.conns)
+      return;
+    all_ready_us_ = micros_since(origin_);
+    phase_timer_.cancel();
+    begin_measuring();
+  }
+
+  void begin_measuring() {
+    started_ = true;
+    rss_ready_ = rss_kib(s_.pid);
+    if (s_.mode == "connect") {
+      measure_start_ = measure_end_ = clock::now();
+      finish();
+      return;
+    }
+    if (s_.mode == "echo")
+      for (std::size_t i = 0; i < conns_.size(); ++i)
+        for (std::size_t w = 0; w < s_.window; ++w)
+          request(i, s_.route, pad_);
+    if (s_.mode == "broadcast")
+      for (std::size_t i = 0; i < conns_.size(); ++i)
+        request(i, "bench.join", "{}");
+    // Warmup is not measured; then the measurement window.
+    phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(s_.warmup * 1000)));
+    phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec)
+        return;
+      measuring_ = true;
+      latency_ = {};
+      broadcasts_ = 0;
+      measure_start_ = clock::now();
+      if (s_.mode == "broadcast")
+        broadcast_tick();
+      phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(s_.duration * 1000)));
+      phase_timer_.async_wait([this](const boost::system::error_code& ec2) {
+        if (ec2)
+          return;
+        if (s_.mode != "broadcast")
+          return finish();
+        // Stop broadcasting, then give the last ones a second to arrive before counting.
+        measure_end_ = clock::now();
+        sending_ = false;
+        phase_timer_.expires_after(std::chrono::seconds(1));
+        phase_timer_.async_wait([this](const boost::system::error_code& ec3) {
+          if (!ec3)
+            finish();
+        });
+      });
+    });
+  }
+
+  void request(std::size_t i, const std::string& route, const std::string& payload) {
+    auto& c = *conns_[i];
+    if (!c.is_ready())
+      return;
+    auto id = next_id_++;
+    std::string packet;
+    nanocaf::codec::encode_data_packet(nanocaf::codec::message_type::request, id, route, payload,
+                                       nullptr, packet);
+    pending_[i][id] = clock::now();
+    c.send(std::move(packet));
+  }
+
+  void broadcast_tick() {
+    if (!measuring_ || !sending_)
+      return;
+    std::string body = R"({"t":)" + std::to_string(micros_since(origin_)) + R"(,"pad":")" + pad_ + "\"}";
+    request(0, "bench.broadcast", body);
+    ++broadcasts_;
+    ticker_.expires_after(std::chrono::microseconds(static_cast<long>(1e6 / std::max(s_.rate, 0.1))));
+    ticker_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec)
+        broadcast_tick();
+    });
+  }
+
+  void on_message(std::size_t i, const nanocaf::codec::message& m) {
+    using nanocaf::codec::message_type;
+    if (m.type == message_type::push) {
+      if (!measuring_ || m.route != "onBroadcast")
+        return;
+      auto t = m.payload.find("\"t\":");
+      std::int64_t sent = 0;
+      if (t != std::string::npos)
+        std::from_chars(m.payload.data() + t + 4, m.payload.data() + m.payload.size(), sent);
+      latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros_since(origin_) - sent)));
+      return;
+    }
+    if (m.type != message_type::response)
+      return;
+    auto& mine = pending_[i];
+    auto p = mine.find(m.id);
+    if (p == mine.end())
+      return;
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - p->second);
+    mine.erase(p);
+    if (s_.mode == "broadcast") {
+      if (silent(i))
+        conns_[i]->stop_reading(); // joined; from now on it leaves everything in its socket
+      return;
+    }
+    if (measuring_) {
+      latency_.record(static_cast<std::uint64_t>(took.count()));
+      if (m.payload.size() != pad_.size())
+        ++error_replies_;
+    }
+    if (!finished_)
+      request(i, s_.route, pad_);
+  }
+
+  void sample_rss() {
+    if (s_.pid <= 0)
+      return;
+    rss_peak_ = std::max(rss_peak_, rss_kib(s_.pid));
+    ticker_rss_ = std::make_unique<asio::steady_timer>(ioc_, std::chrono::seconds(1));
+    ticker_rss_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !finished_)
+        sample_rss();
+    });
+  }
+
+  void finish() {
+    finished_ = true;
+    measuring_ = false;
+    if (measure_end_ == clock::time_point{})
+      measure_end_ = clock::now();
+    rss_end_ = rss_kib(s_.pid);
+    rss_peak_ = std::max({rss_peak_, rss_end_, rss_ready_});
+    ticker_.cancel();
+    phase_timer_.cancel();
+    if (ticker_rss_)
+      ticker_rss_->cancel();
+    for (auto& c : conns_)
+      c->close();
+  }
+
+  asio::io_context& ioc_;
+  target where_;
+  settings s_;
+  connection_events events_;
+  std::vector<std::shared_ptr<bench_connection>> conns_;
+  std::vector<std::unordered_map<std::uint64_t, clock::time_point>> pending_;
+  std::vector<std::int64_t> ready_at_;
+  asio::steady_timer ticker_, phase_timer_;
+  std::unique_ptr<asio::steady_timer> ticker_rss_;
+  clock::time_point origin_, measure_start_, measure_end_;
+  std::string pad_;
+  std::size_t every_nth_silent_ = 0;
+  std::size_t ready_ = 0, failed_ = 0, dropped_ = 0, broadcasts_ = 0, error_replies_ = 0;
+  std::int64_t all_ready_us_ = 0;
+  std::uint64_t next_id_ = 1;
+  long rss_before_ = 0, rss_ready_ = 0, rss_peak_ = 0, rss_end_ = 0;
+  bool started_ = false, measuring_ = false, finished_ = false, sending_ = true;
+  latency_histogram latency_, connect_;
+  std::string last_error_;
+};
+
+void print(const json& r) {
+  std::cout << r["mode"].get<std::string>() << " over " << r["transport"].get<std::string>() << ": "
+            << r["ready"] << "/" << r["conns"] << " connections ready in " << r["all_ready_ms"]
+            << " ms (p99 " << r["connect_p99_ms"] << " ms), " << r["connect_failures"]
+            << " failed, " << r["dropped"] << " dropped\n";
+  if (r.contains("requests_per_sec"))
+    std::cout << "  " << static_cast<long>(r["requests_per_sec"].get<double>()) << " req/s, latency us p50 "
+              << r["latency"]["p50_us"] << " p90 " << r["latency"]["p90_us"] << " p99 "
+              << r["latency"]["p99_us"] << " p999 " << r["latency"]["p999_us"] << "\n";
+  if (r.contains("deliveries_per_sec"))
+    std::cout << "  " << r["broadcasts"] << " broadcasts to " << r["readers"] << " readers: "
+              << r["deliveries"] << " of " << r["expected_deliveries"] << " delivered ("
+              << static_cast<long>(r["deliveries_per_sec"].get<double>()) << "/s), latency us p50 "
+              << r["latency"]["p50_us"] << " p99 " << r["latency"]["p99_us"] << " p999 "
+              << r["latency"]["p999_us"] << "\n";
+  if (r.contains("server_rss_kib"))
+    std::cout << "  server RSS KiB: before " << r["server_rss_kib"]["before"] << ", ready "
+              << r["server_rss_kib"]["ready"] << ", peak " << r["server_rss_kib"]["peak"]
+              << ", end " << r["server_rss_kib"]["end"] << "; "
+              << r.value("server_kib_per_conn", 0.0) << " KiB per connection\n";
+  if (r.contains("last_error"))
+    std::cout << "  last error: " << r["last_error"].get<std::string>() << "\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  nanocaf::apps::flags f{"nanocaf-bench: load client for nanocaf/nano/pomelo servers (see the top of apps/bench/client/main.cpp)"};
+  f.add("url", "tcp://127.0.0.1:3250", "server: tcp://host:port or ws://host:port/path")
+    .add("mode", "echo", "echo, broadcast, idle or connect")
+    .add("conns", "100", "connections (all connect at once)")
+    .add("duration", "10", "seconds measured")
+    .add("warmup", "2", "seconds before measuring")
+    .add("window", "1", "echo: requests in flight per connection")
+    .add("route", "bench.echo", "echo: the route")
+    .add("size", "32", "payload bytes (echo) or padding (broadcast)")
+    .add("rate", "100", "broadcast: broadcasts per second")
+    .add("non-readers", "0", "broadcast: fraction of members that stop reading after joining")
+    .add("pid", "0", "server pid: sample its RSS")
+    .add("json", "", "append the results as one JSON line to this file");
+  int code = 0;
+  if (!f.parse(argc, argv, code))
+    return code;
+  settings s{f.get("mode"),
+             static_cast<std::size_t>(f.number("conns")),
+             f.number("duration"),
+             f.number("warmup"),
+             f.number("rate"),
+             f.number("non-readers"),
+             static_cast<std::size_t>(f.number("window")),
+             static_cast<std::size_t>(f.number("size")),
+             f.get("route"),
+             static_cast<int>(f.number("pid"))};
+  if (s.mode != "echo" && s.mode != "broadcast" && s.mode != "idle" && s.mode != "connect") {
+    std::cerr << "nanocaf-bench: --mode must be echo, broadcast, idle or connect\n";
+    return 2;
+  }
+  try {
+    asio::io_context ioc{1};
+    driver d{ioc, parse_target(f.get("url")), s};
+    d.run();
+    auto r = d.report();
+    print(r);
+    if (!f.get("json").empty())
+      std::ofstream{f.get("json"), std::ios::app} << r.dump() << "\n";
+    return r["ready"] == r["conns"] ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "nanocaf-bench: " << e.what() << "\n";
+    return 2;
+  }
+}
