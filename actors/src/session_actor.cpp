@@ -111,7 +111,13 @@ void on_packet(self_ptr self, const codec::packet& p) {
 // The connection is gone: run the on-closed callbacks, tell the cluster, leave the registry.
 void finish(self_ptr self, const std::string& reason) {
   auto& core = self->state.core;
-  log::debug("session ", core->id, " closed: ", reason);
+  // A connection-level failure gets one line with who it was; ordinary ends stay quiet.
+  bool failure = reason.rfind("write queue", 0) == 0 || reason.rfind("read failed", 0) == 0
+                 || reason.rfind("write failed", 0) == 0;
+  if (failure)
+    log::info("session ", core->id, " (", core->out->remote_address(), "): closed: ", reason);
+  else
+    log::debug("session ", core->id, " closed: ", reason);
   fire_closed(core);
   if (auto& router = core->ctx->router)
     router->session_closed(session{core});
