@@ -2,7 +2,7 @@
 # Overload scenarios with nanocaf-bench against bench-server (issue 5), results in
 # results/scenarios-<time>/ (one JSON line per run in runs.jsonl, and summary.md):
 #   1. 5,000 clients connecting at once, over TCP and over WebSocket
-#   2. a broadcast storm to 1,000 members where a tenth stop reading: the server closes them at
+#   2. a broadcast storm to 200 members where a tenth stop reading: the server closes them at
 #      their write-queue bound, its memory stays bounded, the readers keep their latency
 #      (compared with the same storm where everybody reads)
 #   3. 10,000 idle connections answering heartbeats (every 5 s) for --idle-seconds (600):
@@ -52,12 +52,15 @@ start_server
 bench "5,000 WebSocket clients connecting at once" --url ws://127.0.0.1:3251/nano --mode connect --conns 5000
 stop_server
 
+# 8 KB broadcasts 50 times a second: 400 KB/s to each member, so a member that stops reading
+# fills its kernel buffers and then its 256 KiB write queue within seconds.
+storm=(--mode broadcast --conns 200 --rate 50 --size 8000 --duration 30)
 start_server --write-queue 262144
-bench "broadcast storm, 1,000 members, everyone reads" --mode broadcast --conns 1000 --rate 100 --size 1000 --duration 20
+bench "broadcast storm, 200 members, everyone reads" "${storm[@]}"
 stop_server
 start_server --write-queue 262144 --metrics 127.0.0.1:3252
-bench "broadcast storm, 1,000 members, a tenth stop reading (write queue bound 256 KiB)" \
-  --mode broadcast --conns 1000 --rate 100 --size 1000 --duration 20 --non-readers 0.1
+bench "broadcast storm, 200 members, a tenth stop reading (write queue bound 256 KiB)" \
+  "${storm[@]}" --non-readers 0.1
 echo "closed by the server for not reading: $(curl -s 127.0.0.1:3252/metrics | grep '^nanocaf_write_queue_closes_total{transport="tcp"}' | cut -d' ' -f2)" |
   tee -a "$out/summary.md"
 stop_server

@@ -125,6 +125,13 @@ void bench_connection::on_bytes(const char* data, std::size_t n) {
   }
 }
 
+void bench_connection::stop_reading() {
+  reading_ = false;
+  beast::error_code ignored;
+  auto& s = ws_ ? beast::get_lowest_layer(ws_->ws) : socket_;
+  s.set_option(asio::socket_base::receive_buffer_size(4096), ignored);
+}
+
 void bench_connection::send(std::string packet) {
   if (!open_)
     return;

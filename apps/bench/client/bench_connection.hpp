@@ -44,8 +44,9 @@ public:
   void start();
   /// Sends an already encoded packet.
   void send(std::string packet);
-  /// Stops reading for good (a client that hangs while the server keeps sending).
-  void stop_reading() { reading_ = false; }
+  /// Stops reading for good (a client that hangs while the server keeps sending), with a
+  /// small receive buffer so that the kernel does not absorb megabytes on its behalf.
+  void stop_reading();
   void close();
   bool is_ready() const { return ready_; }
   bool is_open() const { return open_; }
