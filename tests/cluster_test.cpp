@@ -361,6 +361,38 @@ TEST_F(Cluster, KilledBackendIsEvictedAndPendingRequestsGetErrors) {
   EXPECT_EQ((*after)["code"], 404);
 }
 
+TEST_F(Cluster, KilledBackendUnderLoadLeavesNoRequestUnanswered) {
+  auto t = start_trio();
+  auto& c = t.client;
+  // A burst of requests on the backend, half of them answered only 400 ms later.
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 200; ++i)
+    ids.push_back(c->request(i % 2 ? "GameComponent.later" : "GameComponent.echo",
+                             i % 2 ? R"({"ms":400})" : R"("x")"));
+  std::this_thread::sleep_for(100ms);
+  auto killed_at = std::chrono::steady_clock::now();
+  t.game->kill_now();
+  int answered = 0, failed = 0;
+  for (auto id : ids) {
+    auto m = c->response(id, 8s);
+    ASSERT_TRUE(m) << "request " << id << " was never answered";
+    auto body = json::parse(m->payload, nullptr, false);
+    if (body.is_object() && body.contains("code") && body["code"] != 0)
+      ++failed;
+    else
+      ++answered;
+  }
+  EXPECT_EQ(answered + failed, 200);
+  EXPECT_GT(failed, 0); // the slow ones were cut off by the kill, with an error reply
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 5s);
+  // Nothing is left of the dead node: no route on the gate or the master.
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"MasterComponent"}));
+  EXPECT_TRUE(sees(*c, "MasterComponent.members", {"GateComponent"}));
+  auto r = call(*c, "GameComponent.echo", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["code"], 404);
+}
+
 TEST_F(Cluster, KilledGateMakesBackendsFreeItsSessions) {
   std::uint16_t tcp1 = free_port(), tcp2 = free_port();
   auto master = start("MasterComponent", true);
