@@ -13,21 +13,7 @@ cleanup() {
 trap cleanup EXIT
 failures=0
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 10000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
-wait_port() {
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 never opened"; return 1
-}
+source "$(dirname "$0")/common.sh"
 
 # check NAME EXPECTED_RC EXPECTED_OUTPUT_REGEX -- CLI ARGS... (commands from $input)
 check() {

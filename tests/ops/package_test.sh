@@ -22,21 +22,11 @@ cmake -S "$root/apps/external_example" -B "$work/example" -G Ninja \
   { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/example" -j2 > "$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; exit 1; }
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 10000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
+source "$(dirname "$0")/common.sh"
 tcp=$(free_port) ws=$(free_port)
 "$work/example/greeter" "$tcp" "$ws" > "$work/greeter.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$ws") 2>/dev/null && break
-  sleep 0.1
-done
+wait_port "$ws"
 
 echo "--- the installed nanocaf-cli talks to the example"
 out=$("$work/prefix/bin/nanocaf-cli" --quiet --url "tcp://127.0.0.1:$tcp" \

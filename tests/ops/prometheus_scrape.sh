@@ -20,14 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { # a port below the ephemeral range nobody listens on
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 10000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
+source "$(dirname "$0")/common.sh"
 
 metrics_port=$(free_port)
 "$chat" --ws 127.0.0.1:0 --metrics "127.0.0.1:$metrics_port" --log-level warn > "$work/chat.log" 2>&1 &

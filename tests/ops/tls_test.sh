@@ -15,14 +15,7 @@ failures=0
 expect() { # NAME EXPECTED_RC ACTUAL_RC
   if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: rc=$3, wanted $2"; failures=$((failures + 1)); fi
 }
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 10000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
+source "$(dirname "$0")/common.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -35,7 +28,7 @@ tcp=$(free_port) ws=$(free_port)
 "$chat" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --tls-cert "$work/cert.pem" \
   --tls-key "$work/key.pem" --http-timeout 1 --log-level info > "$work/chat.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$ws") 2>/dev/null && break; sleep 0.1; done
+wait_port "$ws" || exit 1
 
 q() { "$cli" --quiet --timeout 3 "$@" > "$work/out" 2>&1; }
 q --url "tls://127.0.0.1:$tcp" --ca "$work/cert.pem" --exec 'request room.join {}'

@@ -173,15 +173,8 @@ void bench_connection::write_next() {
 void bench_connection::fail(const std::string& why) {
   if (done_)
     return;
-  done_ = true;
   bool was_ready = ready_;
-  open_ = false;
-  ready_ = false;
-  beast::error_code ignored;
-  if (ws_)
-    beast::get_lowest_layer(ws_->ws).close(ignored);
-  else
-    socket_.close(ignored);
+  shut();
   if (was_ready)
     events_.dropped(index_, why);
   else
@@ -191,7 +184,11 @@ void bench_connection::fail(const std::string& why) {
 void bench_connection::close() {
   if (done_)
     return;
-  done_ = true; // what the aborted operations report is not a failure
+  shut(); // what the aborted operations then report is not a failure
+}
+
+void bench_connection::shut() {
+  done_ = true;
   open_ = false;
   ready_ = false;
   beast::error_code ignored;

@@ -59,6 +59,7 @@ private:
   void on_bytes(const char* data, std::size_t n);
   void write_next();
   void fail(const std::string& why);
+  void shut(); // closes the socket; nothing is reported after this
 
   boost::asio::io_context& ioc_;
   std::size_t index_;
