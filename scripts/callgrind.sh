@@ -6,6 +6,7 @@
 # sleep instead of polling (polling would make the count depend on timing). raw-echo, the same
 # framing on bare Asio, is counted the same way: the ceiling of our stack.
 # Usage: scripts/callgrind.sh [N1 N2]     (defaults: 2000 6000)
+# With NANOCAF_CALLGRIND_KEEP=DIR the profiles stay in DIR, for callgrind_annotate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -75,4 +76,9 @@ r2=$(count "$n2" "${raw[@]}")
 echo "nanocaf: $n1 requests -> $i1 instructions, $n2 -> $i2"
 echo "raw-echo: $n1 requests -> $r1 instructions, $n2 -> $r2"
 echo "instructions per echo request: nanocaf $(( (i2 - i1) / (n2 - n1) )), raw-echo $(( (r2 - r1) / (n2 - n1) ))"
+if [ -n "${NANOCAF_CALLGRIND_KEEP:-}" ]; then
+  mkdir -p "$NANOCAF_CALLGRIND_KEEP"
+  mv "$out"/callgrind.* "$NANOCAF_CALLGRIND_KEEP"/
+  echo "profiles in $NANOCAF_CALLGRIND_KEEP (callgrind_annotate --inclusive=yes FILE)"
+fi
 rm -rf "$out"

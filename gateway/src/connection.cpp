@@ -32,6 +32,18 @@ void connection::send(shared_bytes packet) {
     std::lock_guard<std::mutex> guard{mu_};
     if (closed_ || close_after_flush_)
       return;
+    // Idle connection: write straight away from this thread, saving the hop to the strand
+    // and the asynchronous write (most replies go out this way). finish() sets closed_ under
+    // this lock before the socket is closed, so the descriptor is still ours here.
+    if (!write_in_flight_ && !flush_posted_ && pending_.empty()) {
+      auto n = write_now(*packet);
+      if (n > 0) {
+        stats_.bytes_out.inc(static_cast<std::uint64_t>(n));
+        if (static_cast<std::size_t>(n) == packet->size())
+          return;
+        packet = std::make_shared<const std::string>(packet->substr(static_cast<std::size_t>(n)));
+      }
+    }
     queued_bytes_ += packet->size();
     if (queued_bytes_ > limits_.write_queue) {
       closed_ = true;

@@ -1,5 +1,7 @@
 #include "detail/tcp_connection.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
 
 #include <boost/asio/bind_executor.hpp>
@@ -56,6 +58,13 @@ void tcp_connection::on_readable(const boost::system::error_code& ec) {
       break; // drained
   }
   start_reading();
+}
+
+std::ptrdiff_t tcp_connection::write_now(std::string_view bytes) {
+  // A plain non-blocking send(2) on the descriptor: no Asio state is touched, so it is safe
+  // beside the strand's pending wait for readability.
+  auto n = ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n < 0 ? -1 : n;
 }
 
 void tcp_connection::write_batch(const std::vector<shared_bytes>& batch) {

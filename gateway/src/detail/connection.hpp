@@ -50,6 +50,11 @@ protected:
   virtual void write_batch(const std::vector<shared_bytes>& batch) = 0;
   /// Closes the socket; `graceful` after a kick (WebSocket sends a close frame).
   virtual void shutdown_transport(bool graceful) = 0;
+  /// Writes what it can of `bytes` at once, without blocking, on the calling (any) thread;
+  /// called with the queue lock held while nothing is queued or being written, so order is
+  /// kept. Returns the bytes written, or -1 when the transport cannot (framing, TLS) or the
+  /// socket would block: the packet is then queued for the strand as usual.
+  virtual std::ptrdiff_t write_now(std::string_view /*bytes*/) { return -1; }
 
   /// Feeds bytes read from the peer to the decoder and the packets to the session.
   /// false when the stream is broken (the session has been told and will close).

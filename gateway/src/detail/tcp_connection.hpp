@@ -19,6 +19,7 @@ protected:
   void start_reading() override;
   void write_batch(const std::vector<shared_bytes>& batch) override;
   void shutdown_transport(bool graceful) override;
+  std::ptrdiff_t write_now(std::string_view bytes) override;
 
 private:
   void on_readable(const boost::system::error_code& ec);
