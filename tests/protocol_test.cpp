@@ -2,6 +2,10 @@
 // pipelined and matched by id, notify, push, kick, error replies, data and close callbacks.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
+#include <sys/resource.h>
+
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -492,6 +496,54 @@ TEST(Gateway, ConnectionLimitRefusesExtraClients) {
   auto c = test_client::connect_tcp(srv.tcp_port());
   EXPECT_TRUE(c->closed_by_server());
   auto id = a->request("probe.echo", "ok");
+  EXPECT_TRUE(a->response(id));
+}
+
+TEST(Gateway, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
+  test_server srv;
+  auto a = test_client::connect_tcp(srv.tcp_port());
+  a->handshake_and_ack();
+  // Leave this process exactly one free descriptor: the client's socket takes it, so the
+  // server's accept fails with EMFILE while the connection waits in the backlog.
+  rlimit saved{};
+  ::getrlimit(RLIMIT_NOFILE, &saved);
+  int highest = 0;
+  for (int fd = 0; fd < 4096; ++fd)
+    if (::fcntl(fd, F_GETFD) != -1)
+      highest = fd;
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(highest + 8);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<int> fillers; // take every free descriptor, then give one back
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY)) != -1;)
+    fillers.push_back(fd);
+  ASSERT_FALSE(fillers.empty());
+  ::close(fillers.back());
+  fillers.pop_back();
+  std::unique_ptr<test_client> b;
+  try {
+    b = test_client::connect_tcp(srv.tcp_port());
+  } catch (const std::exception&) {
+  }
+  rusage before{}, after{};
+  ::getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(500ms);
+  ::getrusage(RUSAGE_SELF, &after);
+  for (int fd : fillers)
+    ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(b) << "the client could not even make its socket";
+  auto cpu_ms = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000.0
+           + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000.0;
+  };
+  // A spinning accept loop burns the whole half second; a paused one next to nothing.
+  EXPECT_LT(cpu_ms(after) - cpu_ms(before), 200.0);
+  // Descriptors are back: the waiting client is accepted, and the first one was served all along.
+  b->handshake_and_ack();
+  auto id = b->request("probe.echo", "accepted");
+  EXPECT_TRUE(b->response(id, 5s));
+  id = a->request("probe.echo", "still");
   EXPECT_TRUE(a->response(id));
 }
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "detail/gateway_context.hpp"
@@ -63,7 +64,7 @@ public:
   using handler = std::function<void(tcp::socket, strand)>;
 
   listener(asio::io_context& ioc, const std::string& address, handler on_accept)
-    : ioc_(ioc), acceptor_(ioc), on_accept_(std::move(on_accept)) {
+    : ioc_(ioc), acceptor_(ioc), pause_(ioc), on_accept_(std::move(on_accept)) {
     auto [host, port] = split_host_port(address);
     tcp::endpoint ep{asio::ip::make_address(host), port};
     acceptor_.open(ep.protocol());
@@ -80,6 +81,7 @@ public:
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
+      self->pause_.cancel();
     });
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
@@ -92,17 +94,34 @@ private:
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
         return;
       if (ec) {
-        // Out of descriptors and the like: keep accepting, the next one may work.
-        log::warn("accept failed: ", ec.message());
-      } else {
-        self->on_accept_(tcp::socket{std::move(socket)}, ex);
+        self->accept_failed(ec);
+        return;
       }
+      if (self->failures_ != 0) {
+        log::info("accepting again after ", self->failures_, " failed accept(s)");
+        self->failures_ = 0;
+      }
+      self->on_accept_(tcp::socket{std::move(socket)}, ex);
       self->accept();
+    });
+  }
+
+  // Out of descriptors (or memory): the pending connection stays in the backlog, so accepting
+  // again at once would spin. Pause, log once per episode, try again.
+  void accept_failed(const boost::system::error_code& ec) {
+    if (failures_++ == 0)
+      log::warn("accept failed: ", ec.message(), "; retrying every 100 ms");
+    pause_.expires_after(std::chrono::milliseconds(100));
+    pause_.async_wait([self = shared_from_this()](const boost::system::error_code& wait_ec) {
+      if (!wait_ec && self->acceptor_.is_open())
+        self->accept();
     });
   }
 
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer pause_;
+  std::size_t failures_ = 0;
   handler on_accept_;
 };
 
