@@ -143,6 +143,7 @@ struct runtime::impl {
   std::shared_ptr<detail::node_context> ctx;
   std::vector<registered> components;
   std::vector<component_options> options;
+  caf::actor clock; // the session clock (heartbeats, handshake timeouts)
   bool started = false;
   bool stopped = false;
 };
@@ -205,6 +206,7 @@ void runtime::start() {
 
   d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::init);
   d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::after_init);
+  d.clock = d.sys->spawn(detail::session_clock, d.ctx);
   // Hooks registered during setup, init or after_init.
   for (auto& r : d.components)
     for (auto& fn : r.comp->session_closed_hooks())
@@ -216,10 +218,12 @@ void runtime::stop() {
   if (!d.started || d.stopped)
     return;
   d.stopped = true;
+  caf::anon_send_exit(d.clock, caf::exit_reason::user_shutdown);
+  d.clock = nullptr;
   {
     std::lock_guard<std::mutex> guard{d.ctx->sessions_mu};
-    for (auto& [id, actor] : d.ctx->sessions)
-      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    for (auto& [id, live] : d.ctx->sessions)
+      caf::anon_send_exit(live.actor, caf::exit_reason::user_shutdown);
     d.ctx->stats->sessions.sub(static_cast<std::int64_t>(d.ctx->sessions.size()));
     d.ctx->sessions.clear();
   }
@@ -244,7 +248,10 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
     if (impl_->stopped) {
       caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
     } else {
-      ctx->sessions.emplace(id, actor);
+      // Its heartbeat and handshake periods start now (the session clock reads these).
+      core->opened_ms = detail::now_ms();
+      core->next_beat_ms = core->opened_ms + ctx->options.heartbeat.count();
+      ctx->sessions.emplace(id, detail::live_session{actor, core});
       ctx->stats->sessions.add();
     }
   }
@@ -275,7 +282,7 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
     auto i = impl_->ctx->sessions.find(id);
     if (i == impl_->ctx->sessions.end())
       return false;
-    target = i->second;
+    target = i->second.actor;
   }
   caf::anon_send(target, detail::session_task_msg{std::move(op)});
   return true;

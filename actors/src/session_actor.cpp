@@ -41,6 +41,7 @@ void close_session(self_ptr self, const std::string& why) {
 void on_handshake(self_ptr self, const codec::packet& p) {
   auto& st = self->state;
   auto& ctx = *st.core->ctx;
+  st.core->greeted.store(true, std::memory_order_relaxed);
   if (ctx.options.validator) {
     std::optional<std::string> refusal;
     try {
@@ -123,7 +124,7 @@ void finish(self_ptr self, const std::string& reason) {
     router->session_closed(session{core});
   {
     std::lock_guard<std::mutex> guard{core->ctx->sessions_mu};
-    if (core->ctx->sessions.erase(core->id) != 0)
+    if (core->ctx->sessions.erase(core->id) != 0) // also ends its clock entry
       core->ctx->stats->sessions.sub();
   }
   self->quit();
@@ -136,9 +137,7 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
   auto& st = self->state;
   st.core = std::move(core);
   st.core->last_activity_ms.store(now_ms(), std::memory_order_relaxed);
-  auto& opts = st.core->ctx->options;
-  self->delayed_send(self, opts.heartbeat, heartbeat_atom::value);
-  self->delayed_send(self, opts.handshake_timeout, hs_timeout_atom::value);
+  // Heartbeats and the handshake timeout come from the runtime's session clock.
   return {
     [=](packet_batch& packets) {
       auto& st = self->state;
@@ -166,7 +165,6 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
         return;
       }
       st.core->out->send(st.core->ctx->heartbeat_packet);
-      self->delayed_send(self, h, heartbeat_atom::value);
     },
     [=](hs_timeout_atom) {
       if (self->state.at == phase::start) {

@@ -59,10 +59,8 @@ public:
 runtime& node() {
   static runtime* rt = [] {
     runtime_options o;
-    // Long enough that time plays no part within one input; short because CAF 0.17 keeps a
-    // closed session's actor until its pending timers fire (bounded by these two periods).
-    o.heartbeat = std::chrono::seconds(2);
-    o.handshake_timeout = std::chrono::seconds(2);
+    o.heartbeat = std::chrono::hours(1); // time plays no part: the input decides everything
+    o.handshake_timeout = std::chrono::hours(1);
     o.worker_threads = 1;
     o.scheduler_policy = "sharing";
     o.dictionary = codec::route_dictionary{{"game.echo", 1}, {"game.move", 2}, {"onMoved", 3}};

@@ -45,4 +45,11 @@ struct session_state {
 caf::behavior session_actor(caf::stateful_actor<session_state>* self,
                             std::shared_ptr<session_core> core);
 
+/// Steady-clock milliseconds, the unit of the session timing fields.
+std::int64_t now_ms();
+
+/// One per runtime: every session's heartbeat and handshake timeout, from one periodic tick
+/// instead of two timers per session (which CAF 0.17 keeps, with the actor, until they fire).
+caf::behavior session_clock(caf::event_based_actor* self, std::shared_ptr<node_context> ctx);
+
 } // namespace nanocaf::detail

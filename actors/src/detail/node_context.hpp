@@ -24,6 +24,14 @@ struct route_target {
   route_metrics* stats = nullptr;
 };
 
+struct session_core;
+
+/// A client session of this node: its actor, and what the session clock reads.
+struct live_session {
+  caf::actor actor;
+  std::shared_ptr<session_core> core;
+};
+
 struct closed_hook {
   caf::actor owner; // the component actor the hook runs on
   std::function<void(const session&)> fn;
@@ -48,7 +56,7 @@ struct node_context {
   // Live client sessions of this node, so that stop() can end them and the cluster can reach
   // them by id.
   mutable std::mutex sessions_mu;
-  std::unordered_map<std::int64_t, caf::actor> sessions;
+  std::unordered_map<std::int64_t, live_session> sessions;
 
   const pipeline* hooks() const noexcept { return options.hooks.get(); }
   std::int64_t next_session_id() noexcept;

@@ -36,6 +36,11 @@ struct session_core {
   std::atomic<bool> working{false};
   std::atomic<std::uint32_t> batches_at_actor{0};
   std::atomic<std::int64_t> last_activity_ms{0}; // steady clock, for the heartbeat timeout
+  std::atomic<bool> greeted{false};              // a handshake arrived: no handshake timeout
+  // Read and written by the session clock only (one actor per runtime, see session_clock.cpp).
+  std::int64_t opened_ms = 0;
+  std::int64_t next_beat_ms = 0;
+  bool timeout_sent = false;
   // Payload bytes dispatched to component actors and not handled yet (admission control).
   std::atomic<std::size_t> inflight_bytes{0};
   std::atomic<bool> over_bound{false}; // set once: the session is being closed for flooding
