@@ -427,12 +427,16 @@ TEST_F(Cluster, MemberRestartedOnTheSameAddressReplacesItsOldRecord) {
   auto m = c->response(pending, 5s);
   ASSERT_TRUE(m) << "requests pending on the old process must be answered";
   EXPECT_EQ(json::parse(m->payload)["code"], 503);
-  // One entry, not two; and the new process answers.
+  // One entry, not two; and the new process answers. (The master replaces the record with a
+  // DelMember and a NewMember: between the two the gate briefly has no GameComponent, so the
+  // first look may come too early.)
   EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
   EXPECT_TRUE(sees(*c, "MasterComponent.members", {"GameComponent", "GateComponent"}));
-  auto r = call(*c, "GameComponent.echo", R"("again")");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(*r, "again");
+  EXPECT_TRUE(eventually([&] {
+    auto r = call(*c, "GameComponent.echo", R"("again")");
+    return r && *r == "again";
+  }));
+  EXPECT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
 }
 
 TEST_F(Cluster, MasterRestartMembersRejoinAndTrafficGoesOn) {
