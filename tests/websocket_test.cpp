@@ -11,6 +11,7 @@
 
 #include <fstream>
 
+#include "support/http_get.hpp"
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
 
@@ -18,29 +19,6 @@ using namespace nanocaf;
 using namespace nanocaf::test;
 
 namespace {
-
-// One plain HTTP/1.0 request on a fresh socket; returns the whole response.
-std::string http_get(std::uint16_t port, const std::string& target) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  std::string req = "GET " + target + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 std::string packet_bytes(std::uint64_t id, const std::string& payload) {
   std::string out;
@@ -121,14 +99,14 @@ TEST(WebSocket, StaticFilesNextToTheSocket) {
   cfg.gateway.static_dir = dir;
   test_server srv{cfg};
   auto index = http_get(srv.ws_port(), "/web/");
-  EXPECT_NE(index.find("200 OK"), std::string::npos) << index;
-  EXPECT_NE(index.find("<html>hello</html>"), std::string::npos);
-  EXPECT_NE(index.find("text/html"), std::string::npos);
+  EXPECT_EQ(index.status, 200) << index.headers;
+  EXPECT_EQ(index.body, "<html>hello</html>");
+  EXPECT_NE(index.headers.find("text/html"), std::string::npos);
   auto js = http_get(srv.ws_port(), "/web/app.js");
-  EXPECT_NE(js.find("text/javascript"), std::string::npos);
-  EXPECT_NE(http_get(srv.ws_port(), "/web/missing.js").find("404"), std::string::npos);
-  EXPECT_NE(http_get(srv.ws_port(), "/web/../etc/passwd").find("404"), std::string::npos);
-  EXPECT_NE(http_get(srv.ws_port(), "/").find("302"), std::string::npos);
+  EXPECT_NE(js.headers.find("text/javascript"), std::string::npos);
+  EXPECT_EQ(http_get(srv.ws_port(), "/web/missing.js").status, 404);
+  EXPECT_EQ(http_get(srv.ws_port(), "/web/../etc/passwd").status, 404);
+  EXPECT_EQ(http_get(srv.ws_port(), "/").status, 302);
 }
 
 TEST(WebSocket, SlowlorisUpgradeIsCutAtTheHttpTimeout) {
