@@ -47,7 +47,8 @@ public:
 
   void deliver(std::vector<codec::packet> packets) override {
     auto& core = *core_;
-    if (over_rate_ || !limiter_.take(packets.size(), std::chrono::steady_clock::now())) {
+    auto now = std::chrono::steady_clock::now(); // one clock read per batch, for both uses
+    if (over_rate_ || !limiter_.take(packets.size(), now)) {
       if (!over_rate_) { // one kick, one log line; what follows is dropped
         over_rate_ = true;
         core.ctx->stats->rate_limited.inc();
@@ -57,10 +58,9 @@ public:
       }
       return;
     }
-    core.last_activity_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count(),
-                                std::memory_order_relaxed);
+    core.last_activity_ms.store(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
+      std::memory_order_relaxed);
     std::size_t i = 0;
     auto* hooks = core.ctx->hooks();
     bool fast = (hooks == nullptr || hooks->inbound.empty())

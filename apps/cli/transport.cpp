@@ -1,5 +1,7 @@
 #include "transport.hpp"
 
+#include "client_url.hpp"
+
 #include <deque>
 #include <stdexcept>
 
@@ -19,30 +21,6 @@ namespace websocket = beast::websocket;
 using asio::ip::tcp;
 
 namespace {
-
-struct url_parts {
-  std::string scheme, host, port, path;
-};
-
-url_parts parse_url(const std::string& url) {
-  auto sep = url.find("://");
-  if (sep == std::string::npos)
-    throw std::runtime_error("address must be tcp|tls://host:port or ws|wss://host:port/path: " + url);
-  url_parts u;
-  u.scheme = url.substr(0, sep);
-  auto rest = url.substr(sep + 3);
-  auto slash = rest.find('/');
-  auto hostport = rest.substr(0, slash);
-  u.path = slash == std::string::npos ? "/nano" : rest.substr(slash);
-  auto colon = hostport.rfind(':');
-  if (colon == std::string::npos)
-    throw std::runtime_error("address has no port: " + url);
-  u.host = hostport.substr(0, colon);
-  u.port = hostport.substr(colon + 1);
-  if (u.scheme != "tcp" && u.scheme != "ws" && u.scheme != "tls" && u.scheme != "wss")
-    throw std::runtime_error("unknown scheme " + u.scheme + " (tcp, ws, tls or wss)");
-  return u;
-}
 
 // The queue both transports share: one write in flight, the rest waiting in order.
 class write_queue {
@@ -196,7 +174,7 @@ bool run_until(asio::io_context& ioc, const bool& done, std::chrono::millisecond
 // The TLS handshake of a client: SNI and, unless `insecure`, the server's certificate checked
 // against `ca` (or the system's CAs) and the host name.
 template <class TlsStream>
-void tls_handshake(asio::io_context& ioc, TlsStream& stream, const url_parts& u,
+void tls_handshake(asio::io_context& ioc, TlsStream& stream, const apps::client_url& u,
                    std::chrono::milliseconds timeout) {
   SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
   beast::error_code ec;
@@ -213,7 +191,7 @@ void tls_handshake(asio::io_context& ioc, TlsStream& stream, const url_parts& u,
 
 template <class Next>
 std::shared_ptr<transport> upgrade(asio::io_context& ioc, websocket::stream<Next> ws,
-                                   const url_parts& u, std::chrono::milliseconds timeout) {
+                                   const apps::client_url& u, std::chrono::milliseconds timeout) {
   ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
     req.set(beast::http::field::user_agent, "nanocaf-cli");
   }));
@@ -235,7 +213,12 @@ std::shared_ptr<transport> upgrade(asio::io_context& ioc, websocket::stream<Next
 std::shared_ptr<transport> transport::connect(asio::io_context& ioc, const std::string& url,
                                               std::chrono::milliseconds timeout,
                                               const tls_settings& tls) {
-  auto u = parse_url(url);
+  apps::client_url u;
+  try {
+    u = apps::parse_client_url(url);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
   tcp::resolver resolver{ioc};
   beast::error_code ec;
   auto endpoints = resolver.resolve(u.host, u.port, ec);

@@ -21,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../../common/client_url.hpp"
 #include "../../common/flags.hpp"
 #include "bench_connection.hpp"
 #include "latency_histogram.hpp"
@@ -45,23 +46,15 @@ long rss_kib(int pid) {
 }
 
 target parse_target(const std::string& url) {
+  auto u = nanocaf::apps::parse_client_url(url);
+  if (u.tls())
+    throw std::invalid_argument("nanocaf-bench speaks tcp:// and ws:// only");
   target t;
-  auto sep = url.find("://");
-  if (sep == std::string::npos)
-    throw std::invalid_argument("--url must be tcp://host:port or ws://host:port/path");
-  auto scheme = url.substr(0, sep);
-  auto rest = url.substr(sep + 3);
-  auto slash = rest.find('/');
-  auto hostport = rest.substr(0, slash);
-  if (slash != std::string::npos)
-    t.path = rest.substr(slash);
-  auto colon = hostport.rfind(':');
-  if (colon == std::string::npos || (scheme != "tcp" && scheme != "ws"))
-    throw std::invalid_argument("--url must be tcp://host:port or ws://host:port/path");
-  t.websocket = scheme == "ws";
-  t.host = hostport;
-  t.endpoint = {asio::ip::make_address(hostport.substr(0, colon)),
-                static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))};
+  t.websocket = u.websocket();
+  t.host = u.host + ":" + u.port;
+  t.path = u.path;
+  t.endpoint = {asio::ip::make_address(u.host),
+                static_cast<unsigned short>(std::stoi(u.port))};
   return t;
 }
 
@@ -77,7 +70,8 @@ struct settings {
 class driver {
 public:
   driver(asio::io_context& ioc, target where, settings s)
-    : ioc_(ioc), where_(std::move(where)), s_(std::move(s)), ticker_(ioc), phase_timer_(ioc) {
+    : ioc_(ioc), where_(std::move(where)), s_(std::move(s)), ticker_(ioc), phase_timer_(ioc),
+      rss_timer_(ioc) {
     events_.ready = [this](std::size_t i) { on_ready(i); };
     events_.failed = [this](std::size_t, const std::string& why) {
       ++failed_;
@@ -97,7 +91,6 @@ public:
   void run() {
     rss_before_ = rss_kib(s_.pid);
     origin_ = clock::now();
-    ready_at_.assign(s_.conns, 0);
     pending_.resize(s_.conns);
     for (std::size_t i = 0; i < s_.conns; ++i) {
       conns_.push_back(std::make_shared<bench_connection>(ioc_, i, where_, events_));
@@ -160,10 +153,9 @@ private:
   }
   bool silent(std::size_t i) const { return every_nth_silent_ != 0 && i != 0 && i % every_nth_silent_ == 0; }
 
-  void on_ready(std::size_t i) {
+  void on_ready(std::size_t) {
     ++ready_;
-    ready_at_[i] = micros_since(origin_);
-    connect_.record(static_cast<std::uint64_t>(ready_at_[i]));
+    connect_.record(static_cast<std::uint64_t>(micros_since(origin_)));
     check_all_started();
   }
 
@@ -282,8 +274,8 @@ private:
     if (s_.pid <= 0)
       return;
     rss_peak_ = std::max(rss_peak_, rss_kib(s_.pid));
-    ticker_rss_ = std::make_unique<asio::steady_timer>(ioc_, std::chrono::seconds(1));
-    ticker_rss_->async_wait([this](const boost::system::error_code& ec) {
+    rss_timer_.expires_after(std::chrono::seconds(1));
+    rss_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec && !finished_)
         sample_rss();
     });
@@ -298,8 +290,7 @@ private:
     rss_peak_ = std::max({rss_peak_, rss_end_, rss_ready_});
     ticker_.cancel();
     phase_timer_.cancel();
-    if (ticker_rss_)
-      ticker_rss_->cancel();
+    rss_timer_.cancel();
     for (auto& c : conns_)
       c->close();
   }
@@ -310,9 +301,7 @@ private:
   connection_events events_;
   std::vector<std::shared_ptr<bench_connection>> conns_;
   std::vector<std::unordered_map<std::uint64_t, clock::time_point>> pending_;
-  std::vector<std::int64_t> ready_at_;
-  asio::steady_timer ticker_, phase_timer_;
-  std::unique_ptr<asio::steady_timer> ticker_rss_;
+  asio::steady_timer ticker_, phase_timer_, rss_timer_;
   clock::time_point origin_, measure_start_, measure_end_;
   std::string pad_;
   std::size_t every_nth_silent_ = 0;
