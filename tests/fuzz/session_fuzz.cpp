@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "nanocaf/component.hpp"
+#include "nanocaf/log.hpp"
 #include "nanocaf/runtime.hpp"
 #include "nanocaf/validators.hpp"
 
@@ -58,6 +59,7 @@ public:
 
 runtime& node() {
   static runtime* rt = [] {
+    log::set_level(log::level::error); // a line per refused session would only slow it down
     runtime_options o;
     o.heartbeat = std::chrono::hours(1); // time plays no part: the input decides everything
     o.handshake_timeout = std::chrono::hours(1);
