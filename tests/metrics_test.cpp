@@ -2,6 +2,12 @@
 // over HTTP from its metrics endpoint as Prometheus would.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <regex>
 #include <thread>
 
@@ -139,4 +145,45 @@ TEST(MetricsEndpoint, RefusedConnectionsAreCounted) {
   auto m = http_get(endpoint.port(), "/metrics").body;
   EXPECT_EQ(sample(m, R"(nanocaf_connections_refused_total{transport="tcp"})"), 1);
   EXPECT_EQ(sample(m, R"(nanocaf_connections{transport="tcp"})"), 1);
+}
+
+TEST(MetricsEndpoint, SilentConnectionsBeyondTheCapAreClosedAtOnce) {
+  metrics::registry r;
+  metrics_endpoint endpoint{r, "127.0.0.1:0"};
+  endpoint.start();
+  // 40 connections that never send a request: 32 are held (until the 10 s read deadline),
+  // the rest are closed at accept instead of each holding a buffer.
+  std::vector<int> fds;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(endpoint.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    fds.push_back(fd);
+  }
+  // Look at all of them together, well before the held ones' read deadline.
+  std::this_thread::sleep_for(300ms);
+  std::vector<pollfd> polls;
+  for (int fd : fds)
+    polls.push_back({fd, POLLIN, 0});
+  ::poll(polls.data(), polls.size(), 0);
+  int closed = 0;
+  for (auto& p : polls) {
+    char c;
+    if ((p.revents & POLLIN) && ::recv(p.fd, &c, 1, MSG_DONTWAIT) == 0)
+      ++closed;
+  }
+  EXPECT_EQ(closed, 8) << "held " << fds.size() - closed;
+  for (int fd : fds)
+    ::close(fd);
+  // Once they are gone, scrapes are served again.
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = http_get(endpoint.port(), "/metrics").status == 200;
+    if (!served)
+      std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
 }

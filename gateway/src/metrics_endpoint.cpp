@@ -23,8 +23,11 @@ namespace {
 // One request per connection: read it (with a deadline), answer, close.
 class scrape : public std::enable_shared_from_this<scrape> {
 public:
-  scrape(tcp::socket socket, metrics::registry& registry)
-    : stream_(std::move(socket)), registry_(registry) {}
+  scrape(tcp::socket socket, metrics::registry& registry, std::size_t& open)
+    : stream_(std::move(socket)), registry_(registry), open_(open) {
+    ++open_;
+  }
+  ~scrape() { --open_; }
 
   void run() {
     stream_.expires_after(std::chrono::seconds(10));
@@ -67,7 +70,12 @@ private:
   beast::flat_buffer buffer_;
   http::request<http::empty_body> request_;
   metrics::registry& registry_;
+  std::size_t& open_; // the endpoint's count of open scrapes (its one thread only)
 };
+
+// Scrapes served at once; more are closed at accept, so a flood of connections to the metrics
+// port cannot grow memory (a scraper needs one or two).
+constexpr std::size_t max_open_scrapes = 32;
 
 } // namespace
 
@@ -78,14 +86,15 @@ struct metrics_endpoint::impl {
     acceptor.async_accept([this](const beast::error_code& ec, tcp::socket socket) {
       if (!acceptor.is_open())
         return;
-      if (!ec)
-        std::make_shared<scrape>(std::move(socket), registry)->run();
+      if (!ec && open_scrapes < max_open_scrapes)
+        std::make_shared<scrape>(std::move(socket), registry, open_scrapes)->run();
       accept();
     });
   }
 
   metrics::registry& registry;
   std::string address;
+  std::size_t open_scrapes = 0; // declared before ioc: scrapes die with it and count down
   asio::io_context ioc{1};
   tcp::acceptor acceptor;
   std::thread thread;
