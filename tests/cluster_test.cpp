@@ -20,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "nanocaf/proto/cluster.grpc.pb.h"
+#include "support/http_get.hpp"
 #include "support/test_client.hpp"
 
 using namespace nanocaf;
@@ -575,6 +576,97 @@ TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   ctx2.set_deadline(std::chrono::system_clock::now() + 3s);
   ASSERT_TRUE(stub->Unregister(&ctx2, unreg, &unreg_resp).ok());
   EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+}
+
+// A series of the node's /metrics page, 0 if absent.
+double metric(std::uint16_t metrics_port, const std::string& series) {
+  auto page = http_get(metrics_port, "/metrics").body;
+  auto at = page.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(page.substr(at + series.size() + 2));
+}
+
+TEST_F(Cluster, OneWayMessagesTravelInBatchesAndKeepTheirOrder) {
+  std::uint16_t tcp = free_port(), gate_metrics = free_port(), game_port = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent", false, 0, game_port);
+  auto gate = start("GateComponent", false, tcp, 0, {"--metrics", addr(gate_metrics)});
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  // Gate to backend: 500 notifies written at once, then a request that must come after them.
+  for (int i = 0; i < 500; ++i)
+    c->notify("GameComponent.echo", "n");
+  ASSERT_TRUE(call(*c, "GameComponent.echo", R"("last")"));
+  // Backend to gate: 500 pushes in a burst arrive complete and in order.
+  auto id = c->request("GameComponent.push", R"({"n":500})");
+  for (int i = 0; i < 500; ++i) {
+    auto p = c->push("onPush");
+    ASSERT_TRUE(p) << "push " << i;
+    ASSERT_EQ(json::parse(p->payload)["i"], i);
+  }
+  ASSERT_TRUE(c->response(id));
+  // The gate sent them in far fewer gRPC calls than messages.
+  auto peer = "peer=\"" + addr(game_port) + "\"";
+  double messages = metric(gate_metrics, "nanocaf_cluster_rpcs_total{" + peer + ",result=\"ok\"}");
+  double calls = metric(gate_metrics, "nanocaf_cluster_rpc_seconds_count{" + peer + "}");
+  EXPECT_GE(messages, 502);
+  EXPECT_GT(calls, 0);
+  EXPECT_LT(calls * 5, messages) << calls << " calls for " << messages << " messages";
+}
+
+// A member that speaks only nano's clusterpb (as nano's Go nodes do): its echo handler answers
+// through the gate's HandleResponse, one unary call per message.
+class nano_style_member final : public clusterpb::Member::Service {
+public:
+  grpc::Status HandleRequest(grpc::ServerContext*, const clusterpb::RequestMessage* req,
+                             clusterpb::MemberHandleResponse*) override {
+    ++requests;
+    auto gate = clusterpb::Member::NewStub(
+      grpc::CreateChannel(req->gateaddr(), grpc::InsecureChannelCredentials()));
+    clusterpb::ResponseMessage resp;
+    resp.set_sessionid(req->sessionid());
+    resp.set_id(req->id());
+    resp.set_data("go:" + req->data());
+    clusterpb::MemberHandleResponse ignored;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+    return gate->HandleResponse(&ctx, resp, &ignored);
+  }
+  std::atomic<int> requests{0};
+};
+
+TEST_F(Cluster, NanoStyleMemberWithoutBatchesGetsNanosUnaryCalls) {
+  auto t = start_trio();
+  nano_style_member go;
+  auto go_address = addr(free_port());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(go_address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&go);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server);
+  auto stub = clusterpb::Master::NewStub(
+    grpc::CreateChannel(addr(master_port), grpc::InsecureChannelCredentials()));
+  clusterpb::RegisterRequest reg;
+  reg.mutable_memberinfo()->set_serviceaddr(go_address);
+  reg.mutable_memberinfo()->add_services("GoComponent");
+  clusterpb::RegisterResponse reg_resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+  ASSERT_TRUE(stub->Register(&ctx, reg, &reg_resp).ok());
+  ASSERT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "GoComponent", "MasterComponent"}));
+  // The first request goes out in a batch, is refused as UNIMPLEMENTED and is sent again as
+  // HandleRequest; the next ones go unary at once. Requests to the nanocaf backend still work.
+  for (int i = 0; i < 5; ++i) {
+    auto id = t.client->request("GoComponent.echo", "hi" + std::to_string(i));
+    auto m = t.client->response(id);
+    ASSERT_TRUE(m) << "request " << i;
+    EXPECT_EQ(m->payload, "go:hi" + std::to_string(i));
+    auto r = call(*t.client, "GameComponent.echo", R"("still")");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, "still");
+  }
+  EXPECT_EQ(go.requests.load(), 5);
+  EXPECT_NE(t.gate->log().find("takes no batches"), std::string::npos);
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
 TEST_F(Cluster, SigtermOnABackendFinishesItsInFlightRequestsThenLeaves) {

@@ -241,26 +241,22 @@ void forward(self_ptr self, forward_msg& f) {
     if (mid != 0)
       caf::anon_send(me, response_seen_atom::value, sid, mid);
   };
+  nanocaf::cluster::Envelope e;
   if (mid != 0) {
-    clusterpb::RequestMessage req;
+    auto& req = *e.mutable_request();
     req.set_gateaddr(gate);
     req.set_sessionid(gate_session);
     req.set_id(mid);
     req.set_route(std::move(msg.route));
     req.set_data(std::move(msg.payload));
-    caf::anon_send(peer(self, node), make_job<clusterpb::MemberHandleResponse>(
-                                       gate_session, std::move(req),
-                                       NANOCAF_CALL(member, HandleRequest), std::move(failed)));
   } else {
-    clusterpb::NotifyMessage req;
+    auto& req = *e.mutable_notify();
     req.set_gateaddr(gate);
     req.set_sessionid(gate_session);
     req.set_route(std::move(msg.route));
     req.set_data(std::move(msg.payload));
-    caf::anon_send(peer(self, node), make_job<clusterpb::MemberHandleResponse>(
-                                       gate_session, std::move(req),
-                                       NANOCAF_CALL(member, HandleNotify), std::move(failed)));
   }
+  caf::anon_send(peer(self, node), message_job(gate_session, std::move(e), std::move(failed)));
 }
 
 // The session standing for client (gate, gate session) on this node, created on first use.
@@ -349,10 +345,9 @@ void local_closed(self_ptr self, std::int64_t sid) {
   for (auto i = st.pending.lower_bound({sid, 0}); i != st.pending.end() && i->first.first == sid;)
     i = st.pending.erase(i);
   for (auto& [addr, info] : st.members) {
-    clusterpb::SessionClosedRequest req;
-    req.set_sessionid(sid);
-    caf::anon_send(peer(self, addr), make_job<clusterpb::SessionClosedResponse>(
-                                       sid, std::move(req), NANOCAF_CALL(member, SessionClosed)));
+    nanocaf::cluster::Envelope e;
+    e.mutable_sessionclosed()->set_sessionid(sid);
+    caf::anon_send(peer(self, addr), message_job(sid, std::move(e)));
   }
 }
 

@@ -67,10 +67,12 @@ struct node::impl {
   std::shared_ptr<detail::status_board> board = std::make_shared<detail::status_board>();
   caf::actor member;
   caf::actor master;
+  std::unique_ptr<detail::inbound> inbound; // what the member, gate and relay services share
   std::unique_ptr<detail::member_service> member_svc;
   std::unique_ptr<detail::master_service> master_svc;
   std::unique_ptr<detail::gate_service> gate_svc;
   std::unique_ptr<detail::peer_service> peer_svc;
+  std::unique_ptr<detail::relay_service> relay_svc;
   std::unique_ptr<grpc::Server> server;
   bool started = false;
   bool stopped = false;
@@ -95,14 +97,17 @@ void node::start() {
   member_info self{d.opts.label, d.opts.service_address, d.rt.services()};
   d.member = detail::spawn_member(d.rt, d.opts, self, d.board, d.security);
   d.router->attach(d.member);
-  d.member_svc = std::make_unique<detail::member_service>(d.rt, d.member, d.security);
+  d.inbound = std::make_unique<detail::inbound>(d.rt, d.member);
+  d.member_svc = std::make_unique<detail::member_service>(*d.inbound, d.security);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(d.opts.service_address, d.security->server_credentials(), &port);
   // Every service is registered before the server starts (nano registers late: spec 9.1 #8).
   builder.RegisterService(d.member_svc.get());
-  d.gate_svc = std::make_unique<detail::gate_service>(d.rt, d.security);
+  d.gate_svc = std::make_unique<detail::gate_service>(*d.inbound, d.security);
   builder.RegisterService(d.gate_svc.get());
+  d.relay_svc = std::make_unique<detail::relay_service>(*d.inbound, d.security);
+  builder.RegisterService(d.relay_svc.get());
   d.peer_svc = std::make_unique<detail::peer_service>(d.rt, d.member, d.security);
   builder.RegisterService(d.peer_svc.get());
   if (d.opts.is_master) {
@@ -167,8 +172,8 @@ void node::stop() {
   d.router->detach();
   if (d.server)
     d.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  if (d.member_svc)
-    d.member_svc->detach();
+  if (d.inbound)
+    d.inbound->detach();
   if (d.master_svc)
     d.master_svc->detach();
   if (d.peer_svc)

@@ -20,20 +20,20 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
     }
     if (owed > 0)
       board_->requests_in_flight.fetch_sub(1, std::memory_order_acq_rel);
-    clusterpb::ResponseMessage req;
-    req.set_sessionid(gate_session_);
-    req.set_id(mid);
-    req.set_data(std::move(payload));
-    caf::anon_send(peer_, make_job<clusterpb::MemberHandleResponse>(
-                            gate_session_, std::move(req), NANOCAF_CALL(member, HandleResponse), lost));
+    nanocaf::cluster::Envelope e;
+    auto& resp = *e.mutable_response();
+    resp.set_sessionid(gate_session_);
+    resp.set_id(mid);
+    resp.set_data(std::move(payload));
+    caf::anon_send(peer_, message_job(gate_session_, std::move(e), lost));
     return;
   }
-  clusterpb::PushMessage req;
-  req.set_sessionid(gate_session_);
-  req.set_route(std::string{route});
-  req.set_data(std::move(payload));
-  caf::anon_send(peer_, make_job<clusterpb::MemberHandleResponse>(
-                          gate_session_, std::move(req), NANOCAF_CALL(member, HandlePush), lost));
+  nanocaf::cluster::Envelope e;
+  auto& push = *e.mutable_push();
+  push.set_sessionid(gate_session_);
+  push.set_route(std::string{route});
+  push.set_data(std::move(payload));
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e), lost));
 }
 
 void remote_outlet::request_arrived() {
@@ -47,7 +47,8 @@ void remote_outlet::forgive() {
 }
 
 void remote_outlet::kick(shared_bytes kick_packet) {
-  nanocaf::cluster::KickRequest req;
+  nanocaf::cluster::Envelope e;
+  auto& req = *e.mutable_kick();
   req.set_sessionid(gate_session_);
   // The packet is {"reason":...} behind a 4-byte header: the gate rebuilds it from the text.
   if (kick_packet && kick_packet->size() > 4) {
@@ -57,35 +58,31 @@ void remote_outlet::kick(shared_bytes kick_packet) {
   }
   caf::actor peer = peer_;
   auto sid = gate_session_;
-  caf::anon_send(peer_, make_job<nanocaf::cluster::GateReply>(
-                          gate_session_, std::move(req), NANOCAF_CALL(gate, Kick),
-                          [peer, sid](const std::string& err) {
-                            if (err.rfind("12 ", 0) != 0) // not UNIMPLEMENTED: nothing to do
-                              return;
-                            clusterpb::CloseSessionRequest close;
-                            close.set_sessionid(sid);
-                            caf::anon_send(peer, make_job<clusterpb::CloseSessionResponse>(
-                                                   sid, std::move(close),
-                                                   NANOCAF_CALL(member, CloseSession)));
-                          }));
+  auto nano_gate_fallback = [peer, sid](const std::string& err) {
+    // A nano gate has no Kick: close the session the nano way.
+    if (err.rfind("12 ", 0) != 0) // not UNIMPLEMENTED: nothing to do
+      return;
+    nanocaf::cluster::Envelope close;
+    close.mutable_closesession()->set_sessionid(sid);
+    caf::anon_send(peer, message_job(sid, std::move(close)));
+  };
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(nano_gate_fallback)));
 }
 
 void remote_outlet::bound(std::int64_t uid) {
-  nanocaf::cluster::BindRequest req;
-  req.set_sessionid(gate_session_);
-  req.set_uid(uid);
-  caf::anon_send(peer_, make_job<nanocaf::cluster::GateReply>(
-                          gate_session_, std::move(req), NANOCAF_CALL(gate, Bind),
-                          [text = text_](const std::string& err) {
-                            log::debug("bind on the gate of ", text, " not applied: ", err);
-                          }));
+  nanocaf::cluster::Envelope e;
+  e.mutable_bind()->set_sessionid(gate_session_);
+  e.mutable_bind()->set_uid(uid);
+  auto not_applied = [text = text_](const std::string& err) {
+    log::debug("bind on the gate of ", text, " not applied: ", err);
+  };
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(not_applied)));
 }
 
 void remote_outlet::close() {
-  clusterpb::CloseSessionRequest req;
-  req.set_sessionid(gate_session_);
-  caf::anon_send(peer_, make_job<clusterpb::CloseSessionResponse>(
-                          gate_session_, std::move(req), NANOCAF_CALL(member, CloseSession)));
+  nanocaf::cluster::Envelope e;
+  e.mutable_closesession()->set_sessionid(gate_session_);
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e)));
 }
 
 } // namespace nanocaf::cluster::detail

@@ -32,15 +32,6 @@ std::chrono::milliseconds announced_heartbeat(const grpc::CallbackServerContext*
   }
 }
 
-grpc::Status no_session(std::int64_t sid) {
-  return {grpc::StatusCode::NOT_FOUND, "session not found: " + std::to_string(sid)};
-}
-
-codec::message inbound(codec::message_type type, std::uint64_t id, const std::string& route,
-                       const std::string& data) {
-  return codec::message{type, id, route, data, false};
-}
-
 } // namespace
 
 grpc::ServerUnaryReactor* member_service::HandleRequest(grpc::CallbackServerContext* ctx,
@@ -48,13 +39,7 @@ grpc::ServerUnaryReactor* member_service::HandleRequest(grpc::CallbackServerCont
                                                         clusterpb::MemberHandleResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  if (!rt_.has_route(req->route()))
-    return finish(ctx, {grpc::StatusCode::NOT_FOUND,
-                        "service not found in current node: " + req->route()});
-  caf::anon_send(member_, remote_in_msg{req->gateaddr(), req->sessionid(),
-                                        inbound(codec::message_type::request, req->id(),
-                                                req->route(), req->data())});
-  return finish(ctx, grpc::Status::OK); // queued; the reply comes as HandleResponse
+  return finish(ctx, in_.request(*req));
 }
 
 grpc::ServerUnaryReactor* member_service::HandleNotify(grpc::CallbackServerContext* ctx,
@@ -62,13 +47,7 @@ grpc::ServerUnaryReactor* member_service::HandleNotify(grpc::CallbackServerConte
                                                        clusterpb::MemberHandleResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  if (!rt_.has_route(req->route()))
-    return finish(ctx, {grpc::StatusCode::NOT_FOUND,
-                        "service not found in current node: " + req->route()});
-  caf::anon_send(member_, remote_in_msg{req->gateaddr(), req->sessionid(),
-                                        inbound(codec::message_type::notify, 0, req->route(),
-                                                req->data())});
-  return finish(ctx, grpc::Status::OK);
+  return finish(ctx, in_.notify(*req));
 }
 
 grpc::ServerUnaryReactor* member_service::HandlePush(grpc::CallbackServerContext* ctx,
@@ -76,9 +55,7 @@ grpc::ServerUnaryReactor* member_service::HandlePush(grpc::CallbackServerContext
                                                      clusterpb::MemberHandleResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  bool found = rt_.with_session(req->sessionid(), [route = req->route(), data = req->data()](
-                                                    const session& s) { s.push_payload(route, data); });
-  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+  return finish(ctx, in_.push(*req));
 }
 
 grpc::ServerUnaryReactor* member_service::HandleResponse(grpc::CallbackServerContext* ctx,
@@ -86,13 +63,7 @@ grpc::ServerUnaryReactor* member_service::HandleResponse(grpc::CallbackServerCon
                                                          clusterpb::MemberHandleResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  auto sid = req->sessionid();
-  auto id = req->id();
-  bool found = rt_.with_session(sid, [id, data = req->data()](const session& s) {
-    s.response_payload(id, data);
-  });
-  caf::anon_send(member_, response_seen_atom::value, sid, id);
-  return finish(ctx, found ? grpc::Status::OK : no_session(sid));
+  return finish(ctx, in_.response(*req));
 }
 
 grpc::ServerUnaryReactor* member_service::NewMember(grpc::CallbackServerContext* ctx,
@@ -100,7 +71,7 @@ grpc::ServerUnaryReactor* member_service::NewMember(grpc::CallbackServerContext*
                                                     clusterpb::NewMemberResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  caf::anon_send(member_, join_msg{{from_proto(req->memberinfo())}});
+  caf::anon_send(in_.member(), join_msg{{from_proto(req->memberinfo())}});
   return finish(ctx, grpc::Status::OK);
 }
 
@@ -112,7 +83,7 @@ grpc::ServerUnaryReactor* member_service::DelMember(grpc::CallbackServerContext*
   auto& md = ctx->client_metadata();
   auto hint = md.find(leave_metadata_key);
   bool draining = hint != md.end() && hint->second == "drain";
-  caf::anon_send(member_, leave_atom::value, req->serviceaddr(), draining);
+  caf::anon_send(in_.member(), leave_atom::value, req->serviceaddr(), draining);
   return finish(ctx, grpc::Status::OK);
 }
 
@@ -121,8 +92,7 @@ grpc::ServerUnaryReactor* member_service::SessionClosed(grpc::CallbackServerCont
                                                         clusterpb::SessionClosedResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  caf::anon_send(member_, remote_closed_atom::value, req->sessionid());
-  return finish(ctx, grpc::Status::OK);
+  return finish(ctx, in_.session_closed(*req));
 }
 
 grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerContext* ctx,
@@ -130,27 +100,23 @@ grpc::ServerUnaryReactor* member_service::CloseSession(grpc::CallbackServerConte
                                                        clusterpb::CloseSessionResponse*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  bool found = rt_.with_session(req->sessionid(), [](const session& s) { s.close(); });
-  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+  return finish(ctx, in_.close_session(*req));
 }
 
 grpc::ServerUnaryReactor* gate_service::Kick(grpc::CallbackServerContext* ctx,
-                                              const nanocaf::cluster::KickRequest* req,
-                                              nanocaf::cluster::GateReply*) {
+                                             const nanocaf::cluster::KickRequest* req,
+                                             nanocaf::cluster::GateReply*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  bool found = rt_.with_session(req->sessionid(),
-                                [reason = req->reason()](const session& s) { s.kick(reason); });
-  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+  return finish(ctx, in_.kick(*req));
 }
 
 grpc::ServerUnaryReactor* gate_service::Bind(grpc::CallbackServerContext* ctx,
-                                              const nanocaf::cluster::BindRequest* req,
-                                              nanocaf::cluster::GateReply*) {
+                                             const nanocaf::cluster::BindRequest* req,
+                                             nanocaf::cluster::GateReply*) {
   if (auto refused = security_->check(ctx))
     return finish(ctx, std::move(*refused));
-  bool found = rt_.with_session(req->sessionid(), [uid = req->uid()](const session& s) { s.bind(uid); });
-  return finish(ctx, found ? grpc::Status::OK : no_session(req->sessionid()));
+  return finish(ctx, in_.bind(*req));
 }
 
 grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
@@ -173,10 +139,28 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
     reactor->Finish(grpc::Status::OK);
   };
   caf::anon_send(member_, call_in_msg{req->gateaddr(), req->sessionid(),
-                                      inbound(codec::message_type::request, 1, req->route(),
-                                              req->data()),
+                                      codec::message{codec::message_type::request, 1,
+                                                     req->route(), req->data(), false},
                                       std::move(done)});
   return reactor;
+}
+
+grpc::ServerUnaryReactor* relay_service::Deliver(grpc::CallbackServerContext* ctx,
+                                                 const nanocaf::cluster::Batch* req,
+                                                 nanocaf::cluster::BatchReply* resp) {
+  if (auto refused = security_->check(ctx))
+    return finish(ctx, std::move(*refused));
+  // In order: one client's messages in a batch keep the order they were sent in.
+  for (int i = 0; i < req->items_size(); ++i) {
+    auto status = in_.apply(req->items(i));
+    if (status.ok())
+      continue;
+    auto* refusal = resp->add_refused();
+    refusal->set_index(i);
+    refusal->set_code(status.error_code());
+    refusal->set_message(status.error_message());
+  }
+  return finish(ctx, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* master_service::Register(grpc::CallbackServerContext* ctx,

@@ -1,6 +1,10 @@
 // The client bridge to one remote node: an actor that owns the gRPC channel and issues async
 // calls with deadlines. Calls for one session go out one at a time, in order (nano's gate
 // blocked per call, which kept that order); calls for different sessions run in parallel.
+// One-way messages (nano's HandleRequest, HandlePush, ... and our Kick, Bind) travel in Relay
+// batches to nanocaf peers: what queues while a batch is out goes in the next one, so under
+// load one call carries many messages. A peer that answers UNIMPLEMENTED (a Go nano node) gets
+// them as nano's unary calls from then on.
 #pragma once
 
 #include <chrono>
@@ -8,6 +12,7 @@
 #include <limits>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +35,7 @@ struct channel_stubs {
   std::unique_ptr<clusterpb::Master::Stub> master;
   std::unique_ptr<nanocaf::cluster::Gate::Stub> gate;
   std::unique_ptr<nanocaf::cluster::Peer::Stub> peer;
+  std::unique_ptr<nanocaf::cluster::Relay::Stub> relay;
 };
 
 /// A small pool of channels to one peer, used in turn, and the deadline of every call.
@@ -57,10 +63,22 @@ inline constexpr std::int64_t membership_queue = INT64_MAX;
 
 struct peer_job {
   std::int64_t session = 0; // calls with the same key run one at a time, in order; 0: no order
-  std::function<void(stubs&, call_done)> start;
+  std::function<void(stubs&, call_done)> start; // a unary call (empty for a one-way message)
+  /// A one-way message, sent in a Relay batch or, to a nano node, as its unary call.
+  std::optional<nanocaf::cluster::Envelope> envelope;
   std::function<void(const std::string& error)> failed;
   std::chrono::steady_clock::time_point started; // set when it goes out
 };
+
+/// A job for a one-way message about client session `session` (its gate's session id).
+inline peer_job message_job(std::int64_t session, nanocaf::cluster::Envelope envelope,
+                            std::function<void(const std::string&)> failed = {}) {
+  peer_job job;
+  job.session = session;
+  job.envelope = std::move(envelope);
+  job.failed = std::move(failed);
+  return job;
+}
 
 /// Spawns the bridge to `address`. It ends on exit_reason::user_shutdown (the member left);
 /// then every queued or unfinished job's `failed` runs.

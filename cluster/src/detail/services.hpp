@@ -4,6 +4,7 @@
 
 #include <caf/actor.hpp>
 
+#include "detail/inbound.hpp"
 #include "detail/security.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "nanocaf/proto/nanocaf_cluster.grpc.pb.h"
@@ -16,8 +17,8 @@ namespace nanocaf::cluster::detail {
 
 class member_service final : public clusterpb::Member::CallbackService {
 public:
-  member_service(runtime& rt, caf::actor member, std::shared_ptr<const node_security> security)
-    : rt_(rt), member_(std::move(member)), security_(std::move(security)) {}
+  member_service(inbound& in, std::shared_ptr<const node_security> security)
+    : in_(in), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* HandleRequest(grpc::CallbackServerContext* ctx,
                                           const clusterpb::RequestMessage* req,
@@ -44,12 +45,8 @@ public:
                                          const clusterpb::CloseSessionRequest* req,
                                          clusterpb::CloseSessionResponse* resp) override;
 
-  /// Drops the actor handle (before the actor system goes away).
-  void detach() { member_ = nullptr; }
-
 private:
-  runtime& rt_;
-  caf::actor member_;
+  inbound& in_;
   std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
@@ -78,8 +75,8 @@ private:
 /// Our Gate extension: a backend's kick and bind reach the client's session here.
 class gate_service final : public nanocaf::cluster::Gate::CallbackService {
 public:
-  gate_service(runtime& rt, std::shared_ptr<const node_security> security)
-    : rt_(rt), security_(std::move(security)) {}
+  gate_service(inbound& in, std::shared_ptr<const node_security> security)
+    : in_(in), security_(std::move(security)) {}
 
   grpc::ServerUnaryReactor* Kick(grpc::CallbackServerContext* ctx,
                                  const nanocaf::cluster::KickRequest* req,
@@ -89,7 +86,22 @@ public:
                                  nanocaf::cluster::GateReply* resp) override;
 
 private:
-  runtime& rt_;
+  inbound& in_;
+  std::shared_ptr<const node_security> security_; // checks the cluster secret
+};
+
+/// Our Relay extension: many one-way messages in one call, applied in order.
+class relay_service final : public nanocaf::cluster::Relay::CallbackService {
+public:
+  relay_service(inbound& in, std::shared_ptr<const node_security> security)
+    : in_(in), security_(std::move(security)) {}
+
+  grpc::ServerUnaryReactor* Deliver(grpc::CallbackServerContext* ctx,
+                                    const nanocaf::cluster::Batch* req,
+                                    nanocaf::cluster::BatchReply* resp) override;
+
+private:
+  inbound& in_;
   std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 

@@ -1,0 +1,112 @@
+#include "detail/inbound.hpp"
+
+#include <caf/send.hpp>
+
+#include "detail/messages.hpp"
+#include "nanocaf/runtime.hpp"
+
+namespace nanocaf::cluster::detail {
+
+namespace {
+
+grpc::Status no_session(std::int64_t sid) {
+  return {grpc::StatusCode::NOT_FOUND, "session not found: " + std::to_string(sid)};
+}
+
+grpc::Status no_service(const std::string& route) {
+  return {grpc::StatusCode::NOT_FOUND, "service not found in current node: " + route};
+}
+
+} // namespace
+
+caf::actor inbound::member() const {
+  std::lock_guard<std::mutex> guard{mu_};
+  return member_;
+}
+
+void inbound::detach() {
+  std::lock_guard<std::mutex> guard{mu_};
+  member_ = nullptr;
+}
+
+grpc::Status inbound::request(const clusterpb::RequestMessage& m) {
+  if (!rt_.has_route(m.route()))
+    return no_service(m.route());
+  caf::anon_send(member(), remote_in_msg{m.gateaddr(), m.sessionid(),
+                                         codec::message{codec::message_type::request, m.id(),
+                                                        m.route(), m.data(), false}});
+  return grpc::Status::OK; // queued; the reply comes as HandleResponse
+}
+
+grpc::Status inbound::notify(const clusterpb::NotifyMessage& m) {
+  if (!rt_.has_route(m.route()))
+    return no_service(m.route());
+  caf::anon_send(member(), remote_in_msg{m.gateaddr(), m.sessionid(),
+                                         codec::message{codec::message_type::notify, 0, m.route(),
+                                                        m.data(), false}});
+  return grpc::Status::OK;
+}
+
+grpc::Status inbound::push(const clusterpb::PushMessage& m) {
+  bool found = rt_.with_session(m.sessionid(), [route = m.route(), data = m.data()](
+                                                 const session& s) { s.push_payload(route, data); });
+  return found ? grpc::Status::OK : no_session(m.sessionid());
+}
+
+grpc::Status inbound::response(const clusterpb::ResponseMessage& m) {
+  auto sid = m.sessionid();
+  auto id = m.id();
+  bool found = rt_.with_session(sid, [id, data = m.data()](const session& s) {
+    s.response_payload(id, data);
+  });
+  caf::anon_send(member(), response_seen_atom::value, sid, id);
+  return found ? grpc::Status::OK : no_session(sid);
+}
+
+grpc::Status inbound::session_closed(const clusterpb::SessionClosedRequest& m) {
+  caf::anon_send(member(), remote_closed_atom::value, m.sessionid());
+  return grpc::Status::OK;
+}
+
+grpc::Status inbound::close_session(const clusterpb::CloseSessionRequest& m) {
+  bool found = rt_.with_session(m.sessionid(), [](const session& s) { s.close(); });
+  return found ? grpc::Status::OK : no_session(m.sessionid());
+}
+
+grpc::Status inbound::kick(const nanocaf::cluster::KickRequest& m) {
+  bool found = rt_.with_session(m.sessionid(),
+                                [reason = m.reason()](const session& s) { s.kick(reason); });
+  return found ? grpc::Status::OK : no_session(m.sessionid());
+}
+
+grpc::Status inbound::bind(const nanocaf::cluster::BindRequest& m) {
+  bool found = rt_.with_session(m.sessionid(), [uid = m.uid()](const session& s) { s.bind(uid); });
+  return found ? grpc::Status::OK : no_session(m.sessionid());
+}
+
+grpc::Status inbound::apply(const nanocaf::cluster::Envelope& e) {
+  using body = nanocaf::cluster::Envelope;
+  switch (e.body_case()) {
+    case body::kRequest:
+      return request(e.request());
+    case body::kNotify:
+      return notify(e.notify());
+    case body::kPush:
+      return push(e.push());
+    case body::kResponse:
+      return response(e.response());
+    case body::kSessionClosed:
+      return session_closed(e.sessionclosed());
+    case body::kCloseSession:
+      return close_session(e.closesession());
+    case body::kKick:
+      return kick(e.kick());
+    case body::kBind:
+      return bind(e.bind());
+    case body::BODY_NOT_SET:
+      break;
+  }
+  return {grpc::StatusCode::INVALID_ARGUMENT, "empty batch item"};
+}
+
+} // namespace nanocaf::cluster::detail
