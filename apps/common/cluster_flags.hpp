@@ -28,7 +28,8 @@ inline void add_cluster_flags(flags& f, const std::string& listen_default) {
     .add("label", "", "free-form label in this node's member info")
     .add("member-heartbeat", "1", "member -> master heartbeat period in seconds")
     .add("eviction-misses", "4", "heartbeat periods without a heartbeat before eviction")
-    .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds");
+    .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds")
+    .add("cluster-batches", "1", "1: messages to nanocaf nodes in batches; 0: one gRPC call each, as nano");
   add_cluster_security_flags(f);
 }
 
@@ -42,6 +43,7 @@ inline cluster::options cluster_options_from(const flags& f, bool is_master) {
   o.eviction_misses = static_cast<unsigned>(f.number("eviction-misses"));
   o.rpc_timeout = std::chrono::milliseconds(static_cast<long>(f.number("rpc-timeout") * 1000));
   o.retry_interval = o.heartbeat;
+  o.batches = f.number("cluster-batches") != 0;
   apply_cluster_security_flags(f, o);
   return o;
 }

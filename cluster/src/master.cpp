@@ -50,7 +50,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   auto i = st.peers.find(address);
   if (i == st.peers.end())
     i = st.peers.emplace(address, spawn_peer(self->system(), address,
-                                   {st.opts.rpc_timeout, st.registry, st.security, nullptr})).first;
+                                   {st.opts.rpc_timeout, st.registry, st.security, nullptr,
+                                    st.opts.batches})).first;
   return i->second;
 }
 

@@ -24,7 +24,7 @@ constexpr std::size_t max_queued_per_session = 4096;
 constexpr std::size_t max_batch_bytes = 1 << 20;
 constexpr int max_batch_items = 4096;
 // ... and at most this many are out at once: what queues meanwhile goes in the next one.
-constexpr std::size_t max_batches_out = 2;
+constexpr std::size_t max_batches_out = 4;
 
 std::string describe(const grpc::Status& st) {
   return std::to_string(st.error_code()) + " " + st.error_message();
@@ -316,6 +316,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
   auto& st = self->state;
   st.address = address;
   st.in_flight = settings.calls_in_flight;
+  st.relay = settings.batches;
   auto* registry = settings.registry;
   auto& rpcs = registry->counters("nanocaf_cluster_rpcs_total",
                                   "Calls and one-way messages to other nodes, by peer and result.",

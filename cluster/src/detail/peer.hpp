@@ -90,6 +90,7 @@ struct peer_settings {
   /// Calls accepted and not yet completed, over all bridges (a graceful stop waits for 0);
   /// may be null.
   std::shared_ptr<std::atomic<std::int64_t>> calls_in_flight;
+  bool batches = true; // send one-way messages in Relay batches (until UNIMPLEMENTED)
 };
 
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,

@@ -64,6 +64,10 @@ struct options {
   /// On stop, after unregistering, how long to wait for requests from other nodes to be
   /// answered and for calls to other nodes (those answers among them) to complete.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(5);
+  /// One-way messages to other nanocaf nodes travel in Relay batches (many per gRPC call);
+  /// false: one unary call per message, as nano does (for comparison; nano's Go nodes get
+  /// unary calls either way).
+  bool batches = true;
   /// Master only: called when a member leaves or is evicted.
   std::function<void(const member_info&)> on_unregister;
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
