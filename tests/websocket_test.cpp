@@ -133,3 +133,50 @@ TEST(WebSocket, SlowlorisUpgradeIsCutAtTheHttpTimeout) {
 }
 
 } // namespace
+
+// Control frames over a real socket (our framing: gateway/src/ws_framing.cpp).
+
+TEST(WebSocket, PingIsAnsweredWithPong) {
+  test_server srv;
+  auto c = test_client::connect_ws(srv.ws_port());
+  c->handshake_and_ack();
+  c->send_ws_frame(0x9, "are you there");
+  auto id = c->request("probe.echo", "after the ping");
+  EXPECT_EQ(c->response(id)->payload, "after the ping");
+  ASSERT_FALSE(c->ws_control_frames().empty());
+  EXPECT_EQ(c->ws_control_frames().front(), std::make_pair(std::uint8_t{0xA}, std::string{"are you there"}));
+}
+
+TEST(WebSocket, CloseFrameIsAnsweredThenTheConnectionEnds) {
+  test_server srv;
+  auto c = test_client::connect_ws(srv.ws_port());
+  c->handshake_and_ack();
+  c->send_ws_frame(0x8, std::string("\x03\xe8", 2)); // 1000
+  EXPECT_TRUE(c->closed_by_server());
+  ASSERT_FALSE(c->ws_control_frames().empty());
+  EXPECT_EQ(c->ws_control_frames().back(), std::make_pair(std::uint8_t{0x8}, std::string("\x03\xe8", 2)));
+}
+
+TEST(WebSocket, KickEndsWithACloseFrame) {
+  test_server srv;
+  auto c = test_client::connect_ws(srv.ws_port());
+  c->handshake_and_ack();
+  c->request("probe.kick", "");
+  EXPECT_TRUE(c->closed_by_server());
+  ASSERT_FALSE(c->ws_control_frames().empty());
+  EXPECT_EQ(c->ws_control_frames().back(), std::make_pair(std::uint8_t{0x8}, std::string("\x03\xe8", 2)));
+}
+
+TEST(WebSocket, UnmaskedFrameClosesWithProtocolErrorOthersUnaffected) {
+  test_server srv;
+  auto healthy = test_client::connect_ws(srv.ws_port());
+  healthy->handshake_and_ack();
+  auto bad = test_client::connect_ws(srv.ws_port());
+  bad->handshake_and_ack();
+  bad->send_unframed(std::string("\x82\x03" "abc", 5)); // RFC 6455 5.1: clients must mask
+  EXPECT_TRUE(bad->closed_by_server());
+  ASSERT_FALSE(bad->ws_control_frames().empty());
+  EXPECT_EQ(bad->ws_control_frames().back(), std::make_pair(std::uint8_t{0x8}, std::string("\x03\xea", 2)));
+  auto id = healthy->request("probe.echo", "still here");
+  EXPECT_EQ(healthy->response(id)->payload, "still here");
+}

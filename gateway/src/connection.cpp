@@ -1,5 +1,6 @@
 #include "detail/connection.hpp"
 #include "detail/connection_outlet.hpp"
+#include "detail/ws_framing.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -26,7 +27,18 @@ void connection::start(runtime& rt) {
   boost::asio::post(ex_, [self = shared_from_this()] { self->start_reading(); });
 }
 
+void connection::use_websocket_framing(std::uint64_t max_message) {
+  ws_ = std::make_unique<ws_framing>(max_message);
+}
+
 void connection::send(shared_bytes packet) {
+  // One packet per binary message (spec 1.1).
+  if (ws_)
+    packet = std::make_shared<const std::string>(ws_framing::frame(ws_framing::op_binary, *packet));
+  enqueue(std::move(packet));
+}
+
+void connection::enqueue(shared_bytes packet) {
   bool post_flush = false;
   {
     std::lock_guard<std::mutex> guard{mu_};
@@ -63,15 +75,23 @@ void connection::send(shared_bytes packet) {
 }
 
 void connection::kick(shared_bytes kick_packet) {
+  if (ws_) // the kick, then a close frame, so that browsers see a clean close
+    kick_packet = std::make_shared<const std::string>(
+      ws_framing::frame(ws_framing::op_binary, *kick_packet) + ws_framing::close_frame(1000));
+  end_after(std::move(kick_packet), "kicked");
+}
+
+void connection::end_after(shared_bytes last, std::string reason) {
   bool post_flush = false;
   {
     std::lock_guard<std::mutex> guard{mu_};
     if (closed_ || close_after_flush_)
       return;
-    // The kick may exceed the bound: it is the last packet this connection gets.
-    queued_bytes_ += kick_packet->size();
-    pending_.push_back(std::move(kick_packet));
+    // It may exceed the bound: it is the last thing this connection sends.
+    queued_bytes_ += last->size();
+    pending_.push_back(std::move(last));
     close_after_flush_ = true;
+    end_reason_ = std::move(reason);
     if (!write_in_flight_ && !flush_posted_)
       post_flush = flush_posted_ = true;
   }
@@ -90,6 +110,7 @@ void connection::close() {
 
 void connection::flush() {
   bool kicked_and_drained = false;
+  std::string reason;
   {
     std::lock_guard<std::mutex> guard{mu_};
     flush_posted_ = false;
@@ -97,13 +118,14 @@ void connection::flush() {
       return;
     if (pending_.empty()) {
       kicked_and_drained = close_after_flush_;
+      reason = end_reason_;
     } else {
       writing_.swap(pending_);
       write_in_flight_ = true;
     }
   }
   if (kicked_and_drained) {
-    finish("kicked", true);
+    finish(reason, true);
     return;
   }
   if (write_in_flight_)
@@ -132,6 +154,30 @@ bool connection::on_bytes(std::string_view bytes) {
   if (finished_ || !inbound_)
     return false;
   stats_.bytes_in.inc(bytes.size());
+  return decode(bytes);
+}
+
+bool connection::on_received(char* data, std::size_t n) {
+  if (!ws_)
+    return on_bytes({data, n});
+  if (finished_ || !inbound_)
+    return false;
+  stats_.bytes_in.inc(n);
+  ws_framing::output out;
+  ws_->feed(data, n, out);
+  for (auto payload : out.data)
+    if (!decode(payload))
+      return false;
+  if (out.closing) {
+    end_after(std::make_shared<const std::string>(std::move(out.replies)), std::move(out.reason));
+    return false;
+  }
+  if (!out.replies.empty())
+    enqueue(std::make_shared<const std::string>(std::move(out.replies)));
+  return true;
+}
+
+bool connection::decode(std::string_view bytes) {
   std::vector<codec::packet> packets;
   auto err = decoder_.feed(bytes, packets);
   if (!packets.empty())

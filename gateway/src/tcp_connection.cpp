@@ -52,8 +52,8 @@ void tcp_connection::on_readable(const boost::system::error_code& ec) {
                                              : "read failed: " + rec.message());
       return;
     }
-    if (!on_bytes(std::string_view{read_buffer.data(), n}))
-      return; // stream broken: the session closes us
+    if (!on_received(read_buffer.data(), n))
+      return; // stream broken or closing: the session or the close frame ends us
     if (n < read_buffer.size())
       break; // drained
   }

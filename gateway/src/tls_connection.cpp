@@ -81,7 +81,7 @@ protected:
                          : "read failed: " + ec.message());
           return;
         }
-        if (self->on_bytes(std::string_view{self->buf_.data(), n}))
+        if (self->on_received(self->buf_.data(), n))
           self->start_reading();
       }));
   }

@@ -190,7 +190,9 @@ bool test_client::read_ws_frame(clock::time_point deadline) {
       if (off != 0 && raw_.size() >= off + len) {
         auto payload = raw_.substr(off, len);
         raw_.erase(0, off + len);
-        auto opcode = b0 & 0x0F;
+        auto opcode = static_cast<std::uint8_t>(b0 & 0x0F);
+        if (opcode >= 0x8)
+          control_frames_.emplace_back(opcode, payload);
         if (opcode == 0x8) {
           closed_ = true;
           return false;

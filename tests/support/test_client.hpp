@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "nanocaf/codec/message.hpp"
 #include "nanocaf/codec/packet.hpp"
@@ -41,6 +43,12 @@ public:
               const codec::route_dictionary* dict = nullptr);
   /// WebSocket only: one frame with the given opcode and FIN bit (for malformed-frame tests).
   void send_ws_frame(std::uint8_t opcode, const std::string& payload, bool fin = true);
+  /// Bytes straight onto the socket, whatever the transport (hand-made frames).
+  void send_unframed(const std::string& bytes) { write_all(bytes); }
+  /// WebSocket only: the control frames received so far (opcode, payload), in order.
+  const std::vector<std::pair<std::uint8_t, std::string>>& ws_control_frames() const {
+    return control_frames_;
+  }
 
   // -- receiving ------------------------------------------------------------------------------
   /// The next packet of any type, or nullopt at the deadline or when the server closed.
@@ -79,6 +87,7 @@ private:
   std::deque<codec::packet> packets_;
   std::deque<codec::message> held_;
   std::string raw_; // undecoded WebSocket frame bytes
+  std::vector<std::pair<std::uint8_t, std::string>> control_frames_;
 };
 
 } // namespace nanocaf::test

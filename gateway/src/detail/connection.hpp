@@ -1,5 +1,6 @@
 // What TCP and WebSocket connections share: the session outlet with a bounded write queue that
-// coalesces whatever is queued into one write, and a once-only close.
+// coalesces whatever is queued into one write, a once-only close, and (for WebSocket clients
+// on a plain socket) the WebSocket framing.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,7 @@ namespace nanocaf::detail {
 using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
 class connection_registry;
+class ws_framing;
 
 class connection : public outlet, public std::enable_shared_from_this<connection> {
 public:
@@ -37,6 +39,8 @@ public:
 
   /// Opens the session and starts reading. Called once, right after construction.
   void start(runtime& rt);
+  /// Speaks WebSocket frames over the transport (after the HTTP upgrade); before start().
+  void use_websocket_framing(std::uint64_t max_message);
 
   void send(shared_bytes packet) override;
   void kick(shared_bytes kick_packet) override;
@@ -59,6 +63,10 @@ protected:
   /// Feeds bytes read from the peer to the decoder and the packets to the session.
   /// false when the stream is broken (the session has been told and will close).
   bool on_bytes(std::string_view bytes);
+  /// The same for transports that may carry WebSocket frames (unmasked in place); false also
+  /// when the peer closed or broke the WebSocket protocol: its close frame is answered, then
+  /// the connection ends.
+  bool on_received(char* data, std::size_t n);
   void on_written(const boost::system::error_code& ec);
   /// Ends the connection once: closes the transport and tells the session why.
   void finish(const std::string& reason, bool graceful = false);
@@ -68,6 +76,11 @@ protected:
 
 private:
   void flush(); // on the strand
+  bool decode(std::string_view bytes);
+  /// Queues `packet` (already framed) for writing; any thread.
+  void enqueue(shared_bytes packet);
+  /// Queues `last`, then ends the connection with `reason` once it is written.
+  void end_after(shared_bytes last, std::string reason);
 
   const std::string remote_;
   const limits limits_;
@@ -75,6 +88,7 @@ private:
   std::shared_ptr<struct gateway_liveness> live_;
   transport_metrics& stats_; // in the runtime's registry, which outlives every connection
   codec::stream_decoder decoder_;
+  std::unique_ptr<ws_framing> ws_; // set before start(), then only read
   std::unique_ptr<inbound> inbound_;
   bool finished_ = false; // strand only
 
@@ -85,6 +99,7 @@ private:
   bool write_in_flight_ = false;
   bool flush_posted_ = false;
   bool close_after_flush_ = false;
+  std::string end_reason_; // why, once close_after_flush_
   bool closed_ = false;
 };
 
