@@ -3,13 +3,17 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
+#include "detail/tcp_connection.hpp"
 #include "detail/ws_connection.hpp"
 #include "nanocaf/log.hpp"
 
@@ -36,6 +40,17 @@ std::string_view mime_type(std::string_view path) {
 std::string_view path_of(beast::string_view target) {
   std::string_view t{target.data(), target.size()};
   return t.substr(0, t.find_first_of("?#"));
+}
+
+// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 4.2.2).
+std::string websocket_accept(beast::string_view key) {
+  std::string text{key.data(), key.size()};
+  text += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return {reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n)};
 }
 
 // Over plain TCP (Stream = beast::tcp_stream) or TLS (beast::ssl_stream<beast::tcp_stream>).
@@ -88,8 +103,71 @@ private:
       send_status(req, http::status::forbidden, "origin not allowed\n");
       return;
     }
-    beast::get_lowest_layer(stream_).expires_never();
-    open_websocket(std::move(stream_), std::move(req), ex_, ctx_);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      accept_websocket(req);
+    } else {
+      beast::get_lowest_layer(stream_).expires_never();
+      open_websocket(std::move(stream_), std::move(req), ex_, ctx_); // WSS: Beast's stream
+    }
+  }
+
+  // A plain socket answers the upgrade here and becomes a TCP connection speaking our
+  // WebSocket framing (ws_framing.hpp): nothing of the handshake stays allocated.
+  void accept_websocket(const http::request<http::string_body>& req) {
+    auto key = req[http::field::sec_websocket_key];
+    if (key.size() != 24) { // base64 of 16 bytes (RFC 6455 4.2.1)
+      send_status(req, http::status::bad_request, "bad Sec-WebSocket-Key\n");
+      return;
+    }
+    if (req[http::field::sec_websocket_version] != "13") {
+      auto res = make_response(req, http::status::upgrade_required, "websocket version 13 only\n");
+      res.set(http::field::sec_websocket_version, "13");
+      send(std::move(res));
+      return;
+    }
+    if (ctx_.options.max_connections != 0 && ctx_.registry.size() >= ctx_.options.max_connections) {
+      ctx_.stats.ws.refused.inc();
+      log::warn("refused websocket client ", remote(), ": connection limit reached");
+      send_status(req, http::status::service_unavailable, "server full\n");
+      return;
+    }
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols,
+                                                                  req.version());
+    res->set(http::field::server, "nanocaf");
+    res->set(http::field::upgrade, "websocket");
+    res->set(http::field::connection, "Upgrade");
+    res->set(http::field::sec_websocket_accept, websocket_accept(key));
+    beast::get_lowest_layer(stream_).expires_after(ctx_.options.http_timeout);
+    http::async_write(stream_, *res,
+                      boost::asio::bind_executor(
+                        ex_, [self = this->shared_from_this(), res](const beast::error_code& ec,
+                                                                    std::size_t) {
+                          if (ec) {
+                            log::info("websocket handshake with ", self->remote(),
+                                      " failed: ", ec.message());
+                            return;
+                          }
+                          self->start_websocket();
+                        }));
+  }
+
+  void start_websocket() {
+    auto name = remote();
+    auto conn = std::make_shared<tcp_connection>(stream_.release_socket(), ex_, name, ctx_.limits,
+                                                 &ctx_.registry, ctx_.live, ctx_.stats.ws);
+    conn->use_websocket_framing(ctx_.options.max_ws_message);
+    if (!ctx_.registry.add(conn, ctx_.options.max_connections)) {
+      ctx_.stats.ws.refused.inc();
+      log::warn("refused websocket client ", name, ": connection limit reached");
+      return;
+    }
+    conn->start(ctx_.rt);
+  }
+
+  std::string remote() {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    return ec ? std::string{"?"} : endpoint_text(ep);
   }
 
   void respond(const http::request<http::string_body>& req) {

@@ -1,5 +1,4 @@
 #include "detail/ws_connection.hpp"
-#include "detail/tcp_connection.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,7 +17,7 @@ namespace {
 
 // Beast's WebSocket stream as the connection: for WSS (Stream =
 // beast::ssl_stream<beast::tcp_stream>), where the TLS stream does the reading. Plain WebSocket
-// clients get a tcp_connection with our own framing instead (see open_websocket below).
+// clients get a tcp_connection with our own framing instead (http_session.cpp).
 template <class Stream>
 class ws_connection final : public connection {
 public:
@@ -131,43 +130,6 @@ void open(Stream stream, beast::http::request<beast::http::string_body> req, str
 }
 
 } // namespace
-
-void open_websocket(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
-                    strand ex, gateway_context& ctx) {
-  beast::error_code ec;
-  auto peer = stream.socket().remote_endpoint(ec);
-  auto remote = ec ? std::string{"?"} : endpoint_text(peer);
-  if (ctx.options.max_connections != 0 && ctx.registry.size() >= ctx.options.max_connections) {
-    ctx.stats.ws.refused.inc();
-    log::warn("refused websocket client ", remote, ": connection limit reached");
-    return; // closed with the stream, before any handshake
-  }
-  // Beast checks the upgrade request and answers it; the socket then goes to a TCP
-  // connection speaking our WebSocket framing, which keeps no buffer while idle and writes
-  // replies straight from the actor that sends them, as for raw TCP clients.
-  auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(stream));
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = ctx.options.http_timeout;
-  t.idle_timeout = websocket::stream_base::none();
-  t.keep_alive_pings = false;
-  ws->set_option(t);
-  ws->async_accept(req, boost::asio::bind_executor(ex, [ws, ex, remote, &ctx](
-                                                         const beast::error_code& ec) {
-    if (ec) {
-      log::info("websocket handshake with ", remote, " failed: ", ec.message());
-      return;
-    }
-    auto conn = std::make_shared<tcp_connection>(ws->next_layer().release_socket(), ex, remote,
-                                                 ctx.limits, &ctx.registry, ctx.live, ctx.stats.ws);
-    conn->use_websocket_framing(ctx.options.max_ws_message);
-    if (!ctx.registry.add(conn, ctx.options.max_connections)) {
-      ctx.stats.ws.refused.inc();
-      log::warn("refused websocket client ", remote, ": connection limit reached");
-      return;
-    }
-    conn->start(ctx.rt);
-  }));
-}
 
 void open_websocket(beast::ssl_stream<beast::tcp_stream> stream,
                     beast::http::request<beast::http::string_body> req, strand ex,

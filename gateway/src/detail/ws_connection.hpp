@@ -1,5 +1,6 @@
-// Hands an upgraded HTTP connection to a WebSocket client connection. Kept free of Beast's
-// WebSocket headers so that only ws_connection.cpp pays for them.
+// Hands an upgraded HTTPS connection to a WSS client connection (Beast's WebSocket stream over
+// TLS). Kept free of Beast's WebSocket headers so that only ws_connection.cpp pays for them.
+// Plain WebSocket clients are answered in http_session.cpp and run on our own framing.
 #pragma once
 
 #include <boost/beast/core/tcp_stream.hpp>
@@ -13,10 +14,6 @@ namespace nanocaf::detail {
 
 /// Completes the WebSocket handshake for `req`, then runs the connection: one packet per
 /// binary message out, a byte stream in (packets may span or share messages, spec 1.1).
-void open_websocket(boost::beast::tcp_stream stream,
-                    boost::beast::http::request<boost::beast::http::string_body> req,
-                    strand ex, gateway_context& ctx);
-/// The same over TLS (WSS).
 void open_websocket(boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
                     boost::beast::http::request<boost::beast::http::string_body> req,
                     strand ex, gateway_context& ctx);
