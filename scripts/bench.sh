@@ -2,7 +2,8 @@
 # The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
 # alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
 #   echo over TCP (100 and 1000 connections), echo over WebSocket (1000), broadcast (100 and
-#   1000 members), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate).
+#   1000 members), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate),
+#   batched and, as the in-run stand-in for nano's forwarding, one unary call per message.
 # Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
 # Writes results/<time>/results.jsonl, table.md and plot.png (gnuplot) and prints the table.
 # The load client is ../shared/bench's loadgen, built into build/bench-tools.
@@ -82,16 +83,22 @@ for pass in $(seq 1 "$passes"); do
   single
   load "nanocaf idle ws 5000" --port 3251 --ws --path /nano --mode idle --conns 5000 --settle 3 --duration 5 --pid "${pids[0]}"
   stop_all
-  # Cluster: master anywhere, gate and backend on core 0.
-  start 1 "$dir/apps/bench-server" --role master --listen 127.0.0.1:24600 --tcp "" --ws ""
-  wait_port 24600
-  start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1
-  start 0 "$dir/apps/bench-server" --role gate --listen 127.0.0.1:24602 --master 127.0.0.1:24600 --tcp 127.0.0.1:3260 --ws "" --threads 1
-  wait_port 3260
-  sleep 2 # registration
-  load "nanocaf cluster echo 100" --port 3260 --route bench.echo --conns 100 --duration "$secs" --verify --payload "$payload" --pid "${pids[2]},${pids[1]}"
-  load "nanocaf cluster echo 1" --port 3260 --route bench.echo --conns 1 --duration "$secs"
-  stop_all
+  # Cluster: master anywhere, gate and backend on core 0; batched (our Relay path), then one
+  # unary gRPC call per message as nano forwards (--cluster-batches 0), in the same run.
+  for batches in 1 0; do
+    label="nanocaf cluster echo"
+    [ "$batches" = 0 ] && label="nanocaf cluster echo (unary, as nano)"
+    start 1 "$dir/apps/bench-server" --role master --listen 127.0.0.1:24600 --tcp "" --ws ""
+    wait_port 24600
+    start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1 --cluster-batches "$batches"
+    start 0 "$dir/apps/bench-server" --role gate --listen 127.0.0.1:24602 --master 127.0.0.1:24600 --tcp 127.0.0.1:3260 --ws "" --threads 1 --cluster-batches "$batches"
+    wait_port 3260
+    sleep 2 # registration
+    load "$label 100" --port 3260 --route bench.echo --conns 100 --duration "$secs" --verify --payload "$payload" --pid "${pids[2]},${pids[1]}"
+    load "$label 1000" --port 3260 --route bench.echo --conns 1000 --duration "$secs" --verify --payload "$payload" --pid "${pids[2]},${pids[1]}"
+    [ "$batches" = 1 ] && load "$label 1" --port 3260 --route bench.echo --conns 1 --duration "$secs"
+    stop_all
+  done
 done
 
 python3 - "$json" "$out" <<'PY'
