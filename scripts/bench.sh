@@ -87,7 +87,7 @@ for pass in $(seq 1 "$passes"); do
   # unary gRPC call per message as nano forwards (--cluster-batches 0), in the same run.
   for batches in 1 0; do
     label="nanocaf cluster echo"
-    [ "$batches" = 0 ] && label="nanocaf cluster echo (unary, as nano)"
+    [ "$batches" = 0 ] && label="nanocaf cluster unary"
     start 1 "$dir/apps/bench-server" --role master --listen 127.0.0.1:24600 --tcp "" --ws ""
     wait_port 24600
     start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1 --cluster-batches "$batches"
@@ -131,7 +131,9 @@ print(table)
 PY
 if command -v gnuplot >/dev/null; then
   gnuplot <<GP
-set terminal pngcairo size 1000,520 noenhanced
+set terminal pngcairo size 1200,640 noenhanced
+set rmargin 24
+set bmargin 14
 set output "$out/plot.png"
 set style fill solid 0.8
 set boxwidth 0.6
