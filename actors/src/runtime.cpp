@@ -114,10 +114,11 @@ struct runtime::impl {
                                          : std::make_shared<metrics::registry>();
     ctx->stats = std::make_unique<detail::node_metrics>(*ctx->registry);
     cfg.set("scheduler.max-threads", worker_count(ctx->options.worker_threads));
-    if (ctx->options.scheduler_policy == "sharing")
+    auto& policy = ctx->options.scheduler_policy;
+    if (policy != "auto" && policy != "sharing" && policy != "stealing")
+      throw std::invalid_argument("scheduler policy must be auto, sharing or stealing");
+    if (policy == "sharing" || (policy == "auto" && std::thread::hardware_concurrency() <= 4))
       cfg.set("scheduler.policy", caf::atom("sharing"));
-    else if (ctx->options.scheduler_policy != "stealing")
-      throw std::invalid_argument("scheduler policy must be stealing or sharing");
     // Actors are only spawned on start(); the system itself is cheap to create.
     sys = std::make_unique<caf::actor_system>(cfg);
   }
