@@ -107,9 +107,15 @@ TEST(WsFraming, CloseIsAnsweredWithTheSameCode) {
   EXPECT_TRUE(r.closing);
   EXPECT_EQ(r.reason, "peer closed");
   EXPECT_EQ(r.replies, ws_framing::close_frame(1001));
-  // An empty close is answered with 1000.
+  // An empty close is answered with 1000; a code no endpoint may send, or a one-byte payload,
+  // with 1002.
   auto empty = feed(client_frame(ws_framing::op_close, ""));
   EXPECT_EQ(empty.replies, ws_framing::close_frame(1000));
+  for (std::string bad : {std::string("\x03\xed", 2), std::string("\x03\xe7", 2), std::string("\x03")}) {
+    auto r = feed(client_frame(ws_framing::op_close, bad));
+    EXPECT_TRUE(r.closing);
+    EXPECT_EQ(r.replies, ws_framing::close_frame(1002));
+  }
 }
 
 TEST(WsFraming, ProtocolErrorsCloseWith1002) {

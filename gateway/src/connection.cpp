@@ -165,6 +165,9 @@ bool connection::on_received(char* data, std::size_t n) {
   stats_.bytes_in.inc(n);
   ws_framing::output out;
   ws_->feed(data, n, out);
+  // Pongs go out before the answers to what this read carried: they are due at once.
+  if (!out.closing && !out.replies.empty())
+    enqueue(std::make_shared<const std::string>(std::move(out.replies)));
   for (auto payload : out.data)
     if (!decode(payload))
       return false;
@@ -172,8 +175,6 @@ bool connection::on_received(char* data, std::size_t n) {
     end_after(std::make_shared<const std::string>(std::move(out.replies)), std::move(out.reason));
     return false;
   }
-  if (!out.replies.empty())
-    enqueue(std::make_shared<const std::string>(std::move(out.replies)));
   return true;
 }
 

@@ -137,11 +137,16 @@ void ws_framing::end_frame(output& out) {
     case op_pong:
       return; // we send no pings: nothing to match
     case op_close: {
-      // Echo the peer's code (RFC 6455 5.5.1), then the connection ends.
+      // Echo the peer's code (RFC 6455 5.5.1), then the connection ends. A one-byte payload
+      // or a code no endpoint may send (7.4) is answered with 1002.
       std::uint16_t code = close_normal;
       if (control_.size() >= 2)
         code = static_cast<std::uint16_t>((static_cast<unsigned char>(control_[0]) << 8)
                                           | static_cast<unsigned char>(control_[1]));
+      bool reserved = code < 1000 || code == 1004 || code == 1005 || code == 1006
+                      || (code >= 1016 && code < 3000) || code > 4999;
+      if (control_.size() == 1 || reserved)
+        code = close_protocol_error;
       out.replies += close_frame(code);
       out.closing = true;
       out.reason = "peer closed";
