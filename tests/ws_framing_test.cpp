@@ -155,6 +155,12 @@ TEST(WsFraming, MessageOverTheLimitClosesWith1009EvenAcrossFragments) {
   EXPECT_EQ(r.data, std::string(600, 'a')); // what came before the limit was passed on
 }
 
+TEST(WsFraming, ZeroMeansNoMessageLimit) {
+  auto r = feed(client_frame(ws_framing::op_binary, std::string(70000, 'z')), 4096, 0);
+  EXPECT_FALSE(r.closing);
+  EXPECT_EQ(r.data.size(), 70000u);
+}
+
 TEST(WsFraming, ServerFramesUseTheShortestLength) {
   EXPECT_EQ(ws_framing::frame(ws_framing::op_binary, "ab"), std::string("\x82\x02" "ab"));
   auto medium = ws_framing::frame(ws_framing::op_binary, std::string(300, 'x'));

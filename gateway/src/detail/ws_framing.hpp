@@ -15,8 +15,10 @@ namespace nanocaf::detail {
 
 class ws_framing {
 public:
-  /// `max_message`: a data message (all its fragments) longer than this closes with 1009.
-  explicit ws_framing(std::uint64_t max_message) : max_message_(max_message) {}
+  /// `max_message`: a data message (all its fragments) longer than this closes with 1009;
+  /// 0: no limit (as Beast's read_message_max).
+  explicit ws_framing(std::uint64_t max_message)
+    : max_message_(max_message == 0 ? UINT64_MAX : max_message) {}
 
   struct output {
     /// Payload bytes of data frames (binary or text, as nano takes both), in order; they point

@@ -32,7 +32,8 @@ struct gateway_options {
   std::size_t write_queue_limit = 4u << 20;
   /// Largest packet body accepted from a client (nano: 64 KiB).
   std::size_t max_packet_body = 65536;
-  /// Largest WebSocket message accepted from a client.
+  /// Largest WebSocket message accepted from a client (0: no limit); a longer one closes the
+  /// connection with 1009.
   std::size_t max_ws_message = 1u << 20;
   /// Time allowed for an HTTP request or WebSocket upgrade to arrive (slowloris guard).
   std::chrono::milliseconds http_timeout = std::chrono::seconds(10);
