@@ -26,31 +26,6 @@ std::string packet_bytes(std::uint64_t id, const std::string& payload) {
   return out;
 }
 
-// Sends one raw HTTP request and returns what the server answers before closing or 2 s.
-std::string raw_http(std::uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
-    reply.append(buf, static_cast<std::size_t>(n));
-    if (reply.find("\r\n\r\n") != std::string::npos)
-      break;
-  }
-  ::close(fd);
-  return reply;
-}
-
 std::string upgrade_request(const std::string& key, const std::string& version) {
   return "GET /nano HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: " + version + "\r\n\r\n";
@@ -59,14 +34,15 @@ std::string upgrade_request(const std::string& key, const std::string& version) 
 TEST(WebSocket, UpgradeAnswersAsRfc6455) {
   test_server srv;
   // The RFC's own example key and accept value (RFC 6455 1.3).
-  auto ok = raw_http(srv.ws_port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "13"));
-  EXPECT_EQ(ok.rfind("HTTP/1.1 101", 0), 0u) << ok;
-  EXPECT_NE(ok.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << ok;
-  auto old_version = raw_http(srv.ws_port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "8"));
-  EXPECT_EQ(old_version.rfind("HTTP/1.1 426", 0), 0u) << old_version;
-  EXPECT_NE(old_version.find("Sec-WebSocket-Version: 13"), std::string::npos);
-  auto bad_key = raw_http(srv.ws_port(), upgrade_request("short", "13"));
-  EXPECT_EQ(bad_key.rfind("HTTP/1.1 400", 0), 0u) << bad_key;
+  auto ok = http_exchange(srv.ws_port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "13"));
+  EXPECT_EQ(ok.status, 101) << ok.headers;
+  EXPECT_NE(ok.headers.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos)
+    << ok.headers;
+  auto old_version = http_exchange(srv.ws_port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "8"));
+  EXPECT_EQ(old_version.status, 426) << old_version.headers;
+  EXPECT_NE(old_version.headers.find("Sec-WebSocket-Version: 13"), std::string::npos);
+  auto bad_key = http_exchange(srv.ws_port(), upgrade_request("short", "13"));
+  EXPECT_EQ(bad_key.status, 400) << bad_key.headers;
 }
 
 TEST(WebSocket, PacketsMaySpanAndShareMessages) {

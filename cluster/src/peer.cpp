@@ -36,6 +36,7 @@ struct lane {
   std::deque<peer_job> jobs;
   std::size_t launched = 0;
   bool in_open_batch = false; // the launched jobs are in the batch not sent yet
+  bool blocked = false;       // listed in peer_state::blocked
 };
 
 // A batch on its way: the lanes of its items in order, and its call's request and reply.
@@ -192,7 +193,9 @@ void pump(self_ptr self, std::int64_t key, lane& l) {
       return;
     }
     if (st.open_full()) {
-      st.blocked.push_back(key);
+      if (!l.blocked) // listed once, however many jobs arrive while the batch is full
+        st.blocked.push_back(key);
+      l.blocked = true;
       return;
     }
     add_to_open_batch(self, key, job);
@@ -230,8 +233,10 @@ void send_open_batch(self_ptr self) {
   auto blocked = std::move(st.blocked);
   st.blocked.clear();
   for (auto key : blocked)
-    if (auto i = st.lanes.find(key); i != st.lanes.end())
+    if (auto i = st.lanes.find(key); i != st.lanes.end()) {
+      i->second.blocked = false;
       pump(self, key, i->second);
+    }
 }
 
 // A lane whose launched jobs completed: drop it if empty, else launch what waits.
@@ -278,9 +283,11 @@ void batch_done(self_ptr self, std::uint64_t id, std::int32_t code, const std::s
     st.open->Clear();
     st.open_bytes = 0;
     st.blocked.clear();
-    for (auto& [key, l] : st.lanes)
+    for (auto& [key, l] : st.lanes) {
+      l.blocked = false;
       if (l.launched == 0 && !l.jobs.empty())
         pump(self, key, l);
+    }
     return;
   }
   st.seconds->observe(

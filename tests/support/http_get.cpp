@@ -6,11 +6,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 
 namespace nanocaf::test {
 
-http_reply http_get(std::uint16_t port, const std::string& path) {
+namespace {
+
+// The Content-Length of a response's headers, 0 if absent.
+std::size_t content_length(const std::string& headers) {
+  std::string lower;
+  for (char c : headers)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  auto at = lower.find("\r\ncontent-length:");
+  return at == std::string::npos ? 0 : std::stoul(headers.substr(at + 17));
+}
+
+} // namespace
+
+http_reply http_exchange(std::uint16_t port, const std::string& request) {
   http_reply reply;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0)
@@ -23,8 +37,8 @@ http_reply http_get(std::uint16_t port, const std::string& path) {
     ::close(fd);
     return reply;
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL)
+      != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return reply;
   }
@@ -32,6 +46,12 @@ http_reply http_get(std::uint16_t port, const std::string& path) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   char buf[16384];
   for (;;) {
+    auto end = raw.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      bool upgrade = raw.rfind("HTTP/1.1 101", 0) == 0;
+      if (upgrade || raw.size() >= end + 4 + content_length(raw.substr(0, end)))
+        break; // the whole response (a keep-alive server does not close)
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                   deadline - std::chrono::steady_clock::now())
                   .count();
@@ -51,6 +71,10 @@ http_reply http_get(std::uint16_t port, const std::string& path) {
   reply.headers = raw.substr(0, end);
   reply.body = raw.substr(end + 4);
   return reply;
+}
+
+http_reply http_get(std::uint16_t port, const std::string& path) {
+  return http_exchange(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 } // namespace nanocaf::test
