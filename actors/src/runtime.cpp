@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -45,8 +46,12 @@ public:
                core_->ctx->options.rate_burst > 0 ? core_->ctx->options.rate_burst
                                                   : 2 * core_->ctx->options.rate_limit) {}
 
-  void deliver(std::vector<codec::packet> packets) override {
+  void deliver(std::vector<codec::packet>& packets) override {
     auto& core = *core_;
+    struct clear_on_exit { // every packet is taken, whichever way this returns
+      std::vector<codec::packet>& v;
+      ~clear_on_exit() { v.clear(); }
+    } taken{packets};
     auto now = std::chrono::steady_clock::now(); // one clock read per batch, for both uses
     if (over_rate_ || !limiter_.take(packets.size(), now)) {
       if (!over_rate_) { // one kick, one log line; what follows is dropped
@@ -73,18 +78,20 @@ public:
       if (p.type != codec::packet_type::data)
         break;
       codec::message msg;
-      if (codec::decode_message(p.body, &core.ctx->options.dictionary, msg) != codec::error::none)
-        break; // the session actor reports and closes
+      // On failure the body is left as it was: the session actor reports it and closes.
+      if (codec::decode_message(std::move(p.body), &core.ctx->options.dictionary, msg)
+          != codec::error::none)
+        break;
       if (msg.type != codec::message_type::request && msg.type != codec::message_type::notify)
         continue; // a Response or Push from a client: dropped, as on the slow path
       detail::dispatch(core_, std::move(msg));
     }
     if (i == packets.size())
       return;
-    if (i != 0)
-      packets.erase(packets.begin(), packets.begin() + static_cast<std::ptrdiff_t>(i));
+    std::vector<codec::packet> rest(std::make_move_iterator(packets.begin() + static_cast<std::ptrdiff_t>(i)),
+                                    std::make_move_iterator(packets.end()));
     core.batches_at_actor.fetch_add(1, std::memory_order_acq_rel);
-    caf::anon_send(session_, std::move(packets));
+    caf::anon_send(session_, std::move(rest));
   }
   void closed(std::string reason) override {
     caf::anon_send(session_, detail::conn_closed_atom::value, std::move(reason));

@@ -179,10 +179,12 @@ bool connection::on_received(char* data, std::size_t n) {
 }
 
 bool connection::decode(std::string_view bytes) {
-  std::vector<codec::packet> packets;
+  // One packet list per Asio thread, reused read after read: deliver() takes the packets
+  // before it returns, and no connection holds a list while idle.
+  thread_local std::vector<codec::packet> packets;
   auto err = decoder_.feed(bytes, packets);
   if (!packets.empty())
-    inbound_->deliver(std::move(packets));
+    inbound_->deliver(packets);
   if (err != codec::error::none) {
     // The packets before the error are still handled; then the session closes us.
     inbound_->failed(std::string{"bad packet: "} + codec::to_string(err));

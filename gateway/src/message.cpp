@@ -43,7 +43,10 @@ const char* to_string(message_type t) noexcept {
   return "unknown";
 }
 
-error decode_message(std::string_view body, const route_dictionary* dict, message& out) {
+namespace {
+// Decodes all but the payload; returns where the payload starts in `body`.
+error decode_head(std::string_view body, const route_dictionary* dict, message& out,
+                  std::size_t& payload_at) {
   if (body.size() < 2)
     return error::invalid_message;
   auto flag = static_cast<std::uint8_t>(body[0]);
@@ -79,7 +82,25 @@ error decode_message(std::string_view body, const route_dictionary* dict, messag
       pos += len;
     }
   }
-  out.payload.assign(body.substr(pos));
+  payload_at = pos;
+  return error::none;
+}
+} // namespace
+
+error decode_message(std::string_view body, const route_dictionary* dict, message& out) {
+  std::size_t at = 0;
+  if (auto err = decode_head(body, dict, out, at); err != error::none)
+    return err;
+  out.payload.assign(body.substr(at));
+  return error::none;
+}
+
+error decode_message(std::string&& body, const route_dictionary* dict, message& out) {
+  std::size_t at = 0;
+  if (auto err = decode_head(body, dict, out, at); err != error::none)
+    return err;
+  out.payload = std::move(body);
+  out.payload.erase(0, at); // a few header bytes moved down instead of a new buffer
   return error::none;
 }
 

@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<codec::packet> packets;
     auto err = decoder.feed({reinterpret_cast<const char*>(data + off), n}, packets);
     if (!packets.empty())
-      in->deliver(std::move(packets));
+      in->deliver(packets);
     if (err != codec::error::none) {
       in->failed(codec::to_string(err));
       break;

@@ -170,8 +170,12 @@ private:
                              call(s, arg);
                            } else {
                              R result = call(s, arg);
-                             if (s.last_mid() != 0)
-                               s.response(result);
+                             if (s.last_mid() == 0)
+                               return;
+                             if constexpr (std::is_reference_v<R>)
+                               s.response(result); // the handler's object: not ours to move
+                             else
+                               s.response(std::move(result)); // bytes go out uncopied
                            }
                          }});
   }

@@ -73,8 +73,9 @@ struct runtime_options {
 class inbound {
 public:
   virtual ~inbound() = default;
-  /// The packets of one read, in order.
-  virtual void deliver(std::vector<codec::packet> packets) = 0;
+  /// The packets of one read, in order. They are taken: `packets` is left empty, and the
+  /// caller reuses it (its capacity) for the next read.
+  virtual void deliver(std::vector<codec::packet>& packets) = 0;
   /// The connection is gone; `reason` is for the log. Called once.
   virtual void closed(std::string reason) = 0;
   /// The stream could not be decoded; the session logs it and closes the connection.

@@ -57,6 +57,8 @@ public:
   errc response(const T& value) const {
     return response_payload(mid_, encode_payload(serializer(), value));
   }
+  /// Raw bytes that the caller gives up go out without a copy.
+  errc response(bytes&& value) const { return response_payload(mid_, std::move(value.data)); }
   /// Answers the request with id `mid` (for replies sent later, from elsewhere).
   template <class T>
   errc response_to(std::uint64_t mid, const T& value) const {

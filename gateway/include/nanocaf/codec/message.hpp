@@ -36,6 +36,8 @@ struct message {
 /// Unlike nano it never reads past the body: a truncated varint, route or code is
 /// error::wrong_message. An empty Response payload is accepted (Go peers refuse it).
 error decode_message(std::string_view body, const route_dictionary* dict, message& out);
+/// The same, taking the body over: the payload keeps the body's memory (no copy).
+error decode_message(std::string&& body, const route_dictionary* dict, message& out);
 
 /// Appends the encoded message body to `out`; routes found in `dict` are compressed.
 /// Refuses routes over 255 bytes.
