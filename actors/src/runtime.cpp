@@ -19,6 +19,7 @@
 #include "detail/messages.hpp"
 #include "detail/rate_limiter.hpp"
 #include "detail/session_core.hpp"
+#include "detail/shared_queue_scheduler.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf {
@@ -125,7 +126,7 @@ struct runtime::impl {
     if (policy != "auto" && policy != "sharing" && policy != "stealing")
       throw std::invalid_argument("scheduler policy must be auto, sharing or stealing");
     if (policy == "sharing" || (policy == "auto" && std::thread::hardware_concurrency() <= 4))
-      cfg.set("scheduler.policy", caf::atom("sharing"));
+      cfg.module_factories.push_back(&detail::make_shared_queue_scheduler);
     // Actors are only spawned on start(); the system itself is cheap to create.
     sys = std::make_unique<caf::actor_system>(cfg);
   }

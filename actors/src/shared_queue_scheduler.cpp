@@ -1,0 +1,156 @@
+#include "detail/shared_queue_scheduler.hpp"
+
+#include <pthread.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <caf/detail/thread_safe_actor_clock.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+
+namespace nanocaf::detail {
+
+namespace {
+
+class shared_queue_scheduler;
+
+// A worker thread: runs whatever the queue gives it. It is also the execution unit that the
+// running actor hands newly woken actors to (exec_later), which puts them on the queue.
+class worker final : public caf::execution_unit {
+public:
+  explicit worker(shared_queue_scheduler& parent);
+
+  void start();
+  void join() { thread_.join(); }
+  void exec_later(caf::resumable* job) override;
+
+private:
+  void run();
+
+  shared_queue_scheduler& parent_;
+  std::thread thread_;
+};
+
+class shared_queue_scheduler final : public caf::scheduler::abstract_coordinator {
+public:
+  explicit shared_queue_scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
+
+  /// Any thread. A null job tells the worker that takes it to stop.
+  void enqueue(caf::resumable* job) override {
+    std::unique_lock<std::mutex> guard{mu_};
+    jobs_.push_back(job);
+    if (sleeping_ == 0)
+      return; // every worker is busy and will look at the queue again: no wake-up call
+    guard.unlock();
+    cv_.notify_one();
+  }
+
+  /// Blocks until there is a job (worker threads only).
+  caf::resumable* dequeue() {
+    std::unique_lock<std::mutex> guard{mu_};
+    while (jobs_.empty()) {
+      ++sleeping_;
+      cv_.wait(guard);
+      --sleeping_;
+    }
+    auto* job = jobs_.front();
+    jobs_.pop_front();
+    return job;
+  }
+
+  caf::actor_clock& clock() noexcept override { return clock_; }
+
+protected:
+  void start() override {
+    auto n = num_workers() == 0 ? 1 : num_workers();
+    for (std::size_t i = 0; i < n; ++i)
+      workers_.push_back(std::make_unique<worker>(*this));
+    for (auto& w : workers_)
+      w->start();
+    // Timeouts and delayed messages are dispatched by CAF's clock on a thread of its own.
+    clock_thread_ = std::thread{[this] {
+      pthread_setname_np(pthread_self(), "caf.clock");
+      system().thread_started();
+      clock_.run_dispatch_loop();
+      system().thread_terminates();
+    }};
+    abstract_coordinator::start(); // the utility actors
+  }
+
+  void stop() override {
+    // The stop marks queue up behind whatever is still to run, one per worker.
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      enqueue(nullptr);
+    for (auto& w : workers_)
+      w->join();
+    stop_actors(); // the utility actors run detached, on threads of their own
+    // Jobs that arrived after the stop marks (from the clock or foreign threads).
+    std::deque<caf::resumable*> rest;
+    {
+      std::lock_guard<std::mutex> guard{mu_};
+      rest.swap(jobs_);
+    }
+    for (auto* job : rest)
+      if (job != nullptr)
+        cleanup_and_release(job);
+    clock_.cancel_dispatch_loop();
+    clock_thread_.join();
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<caf::resumable*> jobs_; // deque: its blocks are reused, no allocation per job
+  std::size_t sleeping_ = 0;         // workers waiting on cv_
+  std::vector<std::unique_ptr<worker>> workers_;
+  caf::detail::thread_safe_actor_clock clock_;
+  std::thread clock_thread_;
+};
+
+worker::worker(shared_queue_scheduler& parent)
+  : caf::execution_unit(&parent.system()), parent_(parent) {}
+
+void worker::start() {
+  thread_ = std::thread{[this] {
+    pthread_setname_np(pthread_self(), "caf.worker");
+    system().thread_started();
+    run();
+    system().thread_terminates();
+  }};
+}
+
+void worker::exec_later(caf::resumable* job) { parent_.enqueue(job); }
+
+void worker::run() {
+  const auto throughput = parent_.max_throughput();
+  for (;;) {
+    auto* job = parent_.dequeue();
+    if (job == nullptr)
+      return;
+    switch (job->resume(this, throughput)) {
+      case caf::resumable::resume_later:
+        parent_.enqueue(job); // it used up its share: behind the others (keeps our reference)
+        break;
+      case caf::resumable::done:
+      case caf::resumable::awaiting_message:
+        caf::intrusive_ptr_release(job); // the reference taken when it was scheduled
+        break;
+      case caf::resumable::shutdown_execution_unit:
+        return;
+    }
+  }
+}
+
+} // namespace
+
+caf::actor_system::module* make_shared_queue_scheduler(caf::actor_system& sys) {
+  return new shared_queue_scheduler(sys);
+}
+
+} // namespace nanocaf::detail
