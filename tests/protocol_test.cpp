@@ -485,6 +485,43 @@ TEST_P(Protocol, FloodingClientIsClosedAtTheInflightBound) {
   EXPECT_EQ(m->payload, "unaffected");
 }
 
+TEST(Gateway, SeveralAsioThreadsKeepEveryClientsOrder) {
+  // With more than one Asio thread each connection runs on a strand (one thread uses the
+  // io_context's executor): replies and pushes must still leave in order, complete, for
+  // every client at once.
+  server_config cfg;
+  cfg.gateway.io_threads = 3;
+  test_server srv{cfg};
+  std::vector<std::unique_ptr<test_client>> clients;
+  for (int i = 0; i < 12; ++i) {
+    clients.push_back(i % 2 ? test_client::connect_ws(srv.ws_port())
+                            : test_client::connect_tcp(srv.tcp_port()));
+    clients.back()->handshake_and_ack();
+  }
+  std::vector<std::vector<std::uint64_t>> ids(clients.size());
+  for (int round = 0; round < 100; ++round)
+    for (std::size_t c = 0; c < clients.size(); ++c)
+      ids[c].push_back(clients[c]->request("probe.json", json{{"i", round}}.dump()));
+  std::vector<std::uint64_t> push_ids;
+  for (auto& c : clients)
+    push_ids.push_back(c->request("probe.push", R"({"n":50})"));
+  for (std::size_t c = 0; c < clients.size(); ++c) {
+    for (int round = 0; round < 100; ++round) {
+      auto m = clients[c]->next_message();
+      ASSERT_TRUE(m) << "client " << c << " request " << round;
+      EXPECT_EQ(m->type, codec::message_type::response);
+      EXPECT_EQ(m->id, ids[c][round]) << "client " << c << ": replies out of order";
+    }
+    for (int i = 0; i < 50; ++i) {
+      auto m = clients[c]->next_message();
+      ASSERT_TRUE(m) << "client " << c << " push " << i;
+      EXPECT_EQ(m->route, "onPush");
+      EXPECT_EQ(json::parse(m->payload)["i"], i) << "client " << c << ": pushes out of order";
+    }
+    EXPECT_TRUE(clients[c]->response(push_ids[c]));
+  }
+}
+
 TEST(Gateway, ConnectionLimitRefusesExtraClients) {
   server_config cfg;
   cfg.gateway.max_connections = 2;

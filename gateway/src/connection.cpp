@@ -3,13 +3,21 @@
 #include "detail/ws_framing.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {
 
-connection::connection(strand ex, std::string remote, limits lim, connection_registry* registry,
-                       std::shared_ptr<gateway_liveness> live, transport_metrics& stats)
+serial_executor make_serial_executor(boost::asio::io_context& ioc, std::size_t threads) {
+  if (threads <= 1)
+    return ioc.get_executor();
+  return boost::asio::make_strand(ioc);
+}
+
+connection::connection(serial_executor ex, std::string remote, limits lim,
+                       connection_registry* registry, std::shared_ptr<gateway_liveness> live,
+                       transport_metrics& stats)
   : ex_(std::move(ex)),
     remote_(std::move(remote)),
     limits_(lim),

@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "detail/gateway_context.hpp"
 #include "detail/tcp_connection.hpp"
@@ -58,13 +57,18 @@ void gateway_context::open(const std::shared_ptr<connection>& c) {
 
 namespace {
 
-// Accepts sockets on one address and hands each to `on_accept` with its own strand.
+// Accepts sockets on one address and hands each to `on_accept` with its serial executor.
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  using handler = std::function<void(tcp::socket, strand)>;
+  using handler = std::function<void(tcp::socket, serial_executor)>;
 
-  listener(asio::io_context& ioc, const std::string& address, handler on_accept)
-    : ioc_(ioc), acceptor_(ioc), pause_(ioc), on_accept_(std::move(on_accept)) {
+  listener(asio::io_context& ioc, std::size_t io_threads, const std::string& address,
+           handler on_accept)
+    : ioc_(ioc),
+      io_threads_(io_threads),
+      acceptor_(ioc),
+      pause_(ioc),
+      on_accept_(std::move(on_accept)) {
     auto [host, port] = split_host_port(address);
     tcp::endpoint ep{asio::ip::make_address(host), port};
     acceptor_.open(ep.protocol());
@@ -88,7 +92,7 @@ public:
 
 private:
   void accept() {
-    auto ex = asio::make_strand(ioc_);
+    auto ex = detail::make_serial_executor(ioc_, io_threads_);
     acceptor_.async_accept(ex, [self = shared_from_this(), ex](const boost::system::error_code& ec,
                                                                tcp::socket socket) mutable {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
@@ -119,6 +123,7 @@ private:
   }
 
   asio::io_context& ioc_;
+  std::size_t io_threads_; // threads running ioc_: more than one needs strands
   tcp::acceptor acceptor_;
   asio::steady_timer pause_;
   std::size_t failures_ = 0;
@@ -158,7 +163,7 @@ void gateway::start() {
   const char* secure = ctx.tls ? " over TLS" : "";
   if (!ctx.options.tcp_address.empty()) {
     d.tcp_listener = std::make_shared<detail::listener>(
-      ctx.ioc, ctx.options.tcp_address, [&ctx](tcp::socket socket, detail::strand ex) {
+      ctx.ioc, ctx.options.io_threads, ctx.options.tcp_address, [&ctx](tcp::socket socket, detail::serial_executor ex) {
         boost::system::error_code ec;
         auto remote = socket.remote_endpoint(ec);
         auto name = ec ? std::string{"?"} : detail::endpoint_text(remote);
@@ -177,7 +182,7 @@ void gateway::start() {
   }
   if (!ctx.options.ws_address.empty()) {
     d.ws_listener = std::make_shared<detail::listener>(
-      ctx.ioc, ctx.options.ws_address, [&ctx](tcp::socket socket, detail::strand ex) {
+      ctx.ioc, ctx.options.io_threads, ctx.options.ws_address, [&ctx](tcp::socket socket, detail::serial_executor ex) {
         detail::serve_http(std::move(socket), std::move(ex), ctx);
       });
     d.ws_listener->run();

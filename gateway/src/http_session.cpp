@@ -57,7 +57,7 @@ std::string websocket_accept(beast::string_view key) {
 template <class Stream>
 class http_session : public std::enable_shared_from_this<http_session<Stream>> {
 public:
-  http_session(Stream stream, strand ex, gateway_context& ctx)
+  http_session(Stream stream, serial_executor ex, gateway_context& ctx)
     : stream_(std::move(stream)), ex_(std::move(ex)), ctx_(ctx) {}
 
   void read_request() {
@@ -246,7 +246,7 @@ private:
   }
 
   Stream stream_;
-  strand ex_;
+  serial_executor ex_;
   gateway_context& ctx_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -255,7 +255,7 @@ private:
 
 } // namespace
 
-void serve_http(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx) {
+void serve_http(boost::asio::ip::tcp::socket socket, serial_executor ex, gateway_context& ctx) {
   if (!ctx.tls) {
     std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream{std::move(socket)},
                                                       std::move(ex), ctx)

@@ -15,11 +15,10 @@ constexpr std::size_t read_chunk = 64 * 1024;
 thread_local std::array<char, read_chunk> read_buffer;
 } // namespace
 
-tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, strand ex,
+tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, serial_executor ex,
                                std::string remote, limits lim, connection_registry* registry,
                                std::shared_ptr<gateway_liveness> live, transport_metrics& stats)
   : connection(std::move(ex), std::move(remote), lim, registry, std::move(live), stats),
-    linger_timer_(ex_),
     socket_(std::move(socket)) {
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
@@ -86,8 +85,8 @@ void tcp_connection::shutdown_transport(bool graceful) {
     return;
   }
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-  linger_timer_.expires_after(std::chrono::seconds(2));
-  linger_timer_.async_wait(boost::asio::bind_executor(
+  linger_timer_ = std::make_unique<boost::asio::steady_timer>(ex_, std::chrono::seconds(2));
+  linger_timer_->async_wait(boost::asio::bind_executor(
     ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
            const boost::system::error_code&) {
       boost::system::error_code ignored;
@@ -114,7 +113,7 @@ void tcp_connection::linger() {
           self->linger();
           return;
         }
-        self->linger_timer_.cancel(); // the peer's FIN (or an error): done
+        self->linger_timer_->cancel(); // the peer's FIN (or an error): done
         boost::system::error_code ignored;
         self->socket_.close(ignored);
       }));

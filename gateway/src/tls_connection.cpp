@@ -35,7 +35,7 @@ namespace {
 
 class tls_connection final : public connection {
 public:
-  tls_connection(tcp::socket socket, strand ex, std::string remote, gateway_context& ctx)
+  tls_connection(tcp::socket socket, serial_executor ex, std::string remote, gateway_context& ctx)
     : connection(ex, std::move(remote), ctx.limits, &ctx.registry, ctx.live, ctx.stats.tcp),
       stream_(std::move(socket), *ctx.tls),
       timer_(ex_) {}
@@ -131,7 +131,7 @@ private:
 
 } // namespace
 
-void open_tls_client(tcp::socket socket, strand ex, std::string remote, gateway_context& ctx) {
+void open_tls_client(tcp::socket socket, serial_executor ex, std::string remote, gateway_context& ctx) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   auto conn = std::make_shared<tls_connection>(std::move(socket), std::move(ex), std::move(remote), ctx);

@@ -21,7 +21,7 @@ namespace {
 template <class Stream>
 class ws_connection final : public connection {
 public:
-  ws_connection(Stream stream, strand ex, std::string remote, gateway_context& ctx)
+  ws_connection(Stream stream, serial_executor ex, std::string remote, gateway_context& ctx)
     : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live,
                  ctx.stats.ws),
       ws_(std::move(stream)) {
@@ -115,7 +115,7 @@ private:
 };
 
 template <class Stream>
-void open(Stream stream, beast::http::request<beast::http::string_body> req, strand ex,
+void open(Stream stream, beast::http::request<beast::http::string_body> req, serial_executor ex,
           gateway_context& ctx) {
   beast::error_code ec;
   auto remote = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
@@ -132,7 +132,7 @@ void open(Stream stream, beast::http::request<beast::http::string_body> req, str
 } // namespace
 
 void open_websocket(beast::ssl_stream<beast::tcp_stream> stream,
-                    beast::http::request<beast::http::string_body> req, strand ex,
+                    beast::http::request<beast::http::string_body> req, serial_executor ex,
                     gateway_context& ctx) {
   open(std::move(stream), std::move(req), std::move(ex), ctx);
 }

@@ -43,7 +43,7 @@ std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep);
 /// Reads HTTP requests on a freshly accepted WebSocket-port socket (after a TLS handshake when
 /// ctx.tls is set): upgrades on the WebSocket path, serves static files, answers 404
 /// otherwise. Defined in http_session.cpp.
-void serve_http(boost::asio::ip::tcp::socket socket, strand ex, gateway_context& ctx);
+void serve_http(boost::asio::ip::tcp::socket socket, serial_executor ex, gateway_context& ctx);
 
 /// A TLS server context from PEM files; throws std::runtime_error naming the bad file.
 /// Defined in tls_connection.cpp.
@@ -52,7 +52,7 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& c
 
 /// Runs the TLS handshake on a raw TCP client socket, then the connection. Defined in
 /// tls_connection.cpp.
-void open_tls_client(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
+void open_tls_client(boost::asio::ip::tcp::socket socket, serial_executor ex, std::string remote,
                      gateway_context& ctx);
 
 } // namespace nanocaf::detail

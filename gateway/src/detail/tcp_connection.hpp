@@ -11,7 +11,7 @@ namespace nanocaf::detail {
 
 class tcp_connection final : public connection {
 public:
-  tcp_connection(boost::asio::ip::tcp::socket socket, strand ex, std::string remote,
+  tcp_connection(boost::asio::ip::tcp::socket socket, serial_executor ex, std::string remote,
                  limits lim, connection_registry* registry,
                  std::shared_ptr<gateway_liveness> live, transport_metrics& stats);
 
@@ -27,7 +27,7 @@ private:
   // Closing with unread input would send RST and could destroy the kick in flight.
   void linger();
 
-  boost::asio::steady_timer linger_timer_;
+  std::unique_ptr<boost::asio::steady_timer> linger_timer_; // made at a kick: idle ones hold none
   boost::asio::ip::tcp::socket socket_;
   std::vector<boost::asio::const_buffer> gather_; // reused for every write
 };

@@ -16,6 +16,6 @@ namespace nanocaf::detail {
 /// binary message out, a byte stream in (packets may span or share messages, spec 1.1).
 void open_websocket(boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
                     boost::beast::http::request<boost::beast::http::string_body> req,
-                    strand ex, gateway_context& ctx);
+                    serial_executor ex, gateway_context& ctx);
 
 } // namespace nanocaf::detail
