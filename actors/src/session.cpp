@@ -26,23 +26,30 @@ errc session_core::send_message(const session& s, codec::message_type type, std:
     out->deliver(type, mid, route, std::move(payload));
     return errc::ok;
   }
-  auto packet = std::make_shared<std::string>();
+  // Encoded into this thread's scratch buffer: a connection with nothing queued writes it at
+  // once, so most replies and pushes cost no allocation (send_copy copies only what waits).
+  // Hooks run before it is touched: they may send too.
+  thread_local std::string packet;
   codec::error err;
   if (auto* hooks = ctx->hooks(); hooks && !hooks->outbound.empty()) {
     codec::message msg{type, mid, std::string{route}, std::move(payload), false};
     if (!hooks->outbound.process(s, msg))
       return errc::dropped;
+    packet.clear();
     err = codec::encode_data_packet(msg.type, msg.id, msg.route, msg.payload,
-                                    &ctx->options.dictionary, *packet);
+                                    &ctx->options.dictionary, packet);
   } else {
-    err = codec::encode_data_packet(type, mid, route, payload, &ctx->options.dictionary, *packet);
+    packet.clear();
+    err = codec::encode_data_packet(type, mid, route, payload, &ctx->options.dictionary, packet);
   }
   if (err != codec::error::none) {
     log::warn("session ", id, ": cannot encode ", codec::to_string(type), " ", route, ": ",
               codec::to_string(err));
     return errc::encode_failed;
   }
-  out->send(std::move(packet));
+  out->send_copy(packet);
+  if (packet.capacity() > 64 * 1024)
+    std::string{}.swap(packet); // a rare big packet does not stay with the thread
   return errc::ok;
 }
 

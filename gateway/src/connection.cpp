@@ -46,7 +46,25 @@ void connection::send(shared_bytes packet) {
   enqueue(std::move(packet));
 }
 
+void connection::send_copy(std::string_view packet) {
+  if (!ws_) {
+    enqueue(packet, nullptr);
+    return;
+  }
+  thread_local std::string framed; // the frame is built here, and copied only if it waits
+  framed.clear();
+  ws_framing::frame_into(ws_framing::op_binary, packet, framed);
+  enqueue(framed, nullptr);
+  if (framed.capacity() > 64 * 1024)
+    std::string{}.swap(framed); // a rare big packet does not stay with the thread
+}
+
 void connection::enqueue(shared_bytes packet) {
+  std::string_view bytes{*packet};
+  enqueue(bytes, std::move(packet));
+}
+
+void connection::enqueue(std::string_view bytes, shared_bytes owned) {
   bool post_flush = false;
   {
     std::lock_guard<std::mutex> guard{mu_};
@@ -56,14 +74,16 @@ void connection::enqueue(shared_bytes packet) {
     // and the asynchronous write (most replies go out this way). finish() sets closed_ under
     // this lock before the socket is closed, so the descriptor is still ours here.
     if (!write_in_flight_ && !flush_posted_ && pending_.empty()) {
-      auto n = write_now(*packet);
+      auto n = write_now(bytes);
       if (n > 0) {
         stats_.bytes_out.inc(static_cast<std::uint64_t>(n));
-        if (static_cast<std::size_t>(n) == packet->size())
+        if (static_cast<std::size_t>(n) == bytes.size())
           return;
-        packet = std::make_shared<const std::string>(packet->substr(static_cast<std::size_t>(n)));
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        owned = nullptr; // what is left is copied below
       }
     }
+    shared_bytes packet = owned ? std::move(owned) : std::make_shared<const std::string>(bytes);
     queued_bytes_ += packet->size();
     if (queued_bytes_ > limits_.write_queue) {
       closed_ = true;

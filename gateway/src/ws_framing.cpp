@@ -18,8 +18,13 @@ std::size_t header_size(const unsigned char* h) {
 
 std::string ws_framing::frame(std::uint8_t opcode, std::string_view payload) {
   std::string out;
+  frame_into(opcode, payload, out);
+  return out;
+}
+
+void ws_framing::frame_into(std::uint8_t opcode, std::string_view payload, std::string& out) {
   auto n = payload.size();
-  out.reserve(n + 10);
+  out.reserve(out.size() + n + 10);
   out.push_back(static_cast<char>(0x80 | opcode));
   if (n < 126) {
     out.push_back(static_cast<char>(n));
@@ -33,7 +38,6 @@ std::string ws_framing::frame(std::uint8_t opcode, std::string_view payload) {
       out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
   }
   out.append(payload);
-  return out;
 }
 
 std::string ws_framing::close_frame(std::uint16_t code, std::string_view reason) {

@@ -19,6 +19,12 @@ public:
   /// is closed when its queue bound is hit.
   virtual void send(shared_bytes packet) = 0;
 
+  /// The same for a packet that stays the caller's (a scratch buffer): a connection with
+  /// nothing queued writes it at once, so it is copied only when it has to wait.
+  virtual void send_copy(std::string_view packet) {
+    send(std::make_shared<const std::string>(packet));
+  }
+
   /// Writes what is queued, then `kick_packet`, then closes.
   virtual void kick(shared_bytes kick_packet) = 0;
 

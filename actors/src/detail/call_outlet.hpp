@@ -23,6 +23,7 @@ public:
   void error_reply(std::uint64_t mid, int code, const std::string& text) override;
   bool takes_error_replies() const noexcept override { return true; }
   void send(shared_bytes) override {}
+  void send_copy(std::string_view) override {}
   void kick(shared_bytes packet) override;
   void close() override;
   void bound(std::int64_t uid) override;

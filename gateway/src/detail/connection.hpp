@@ -50,6 +50,7 @@ public:
   void use_websocket_framing(std::uint64_t max_message);
 
   void send(shared_bytes packet) override;
+  void send_copy(std::string_view packet) override;
   void kick(shared_bytes kick_packet) override;
   void close() override;
   const std::string& remote_address() const override { return remote_; }
@@ -86,6 +87,8 @@ private:
   bool decode(std::string_view bytes);
   /// Queues `packet` (already framed) for writing; any thread.
   void enqueue(shared_bytes packet);
+  /// The same for `bytes`, which are `owned` when that is set, and copied if they must wait.
+  void enqueue(std::string_view bytes, shared_bytes owned);
   /// Queues `last`, then ends the connection with `reason` once it is written.
   void end_after(shared_bytes last, std::string reason);
 

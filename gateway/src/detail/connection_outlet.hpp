@@ -26,6 +26,9 @@ public:
   void send(shared_bytes packet) override {
     with([&](connection& c) { c.send(std::move(packet)); });
   }
+  void send_copy(std::string_view packet) override {
+    with([&](connection& c) { c.send_copy(packet); });
+  }
   void kick(shared_bytes packet) override {
     with([&](connection& c) { c.kick(std::move(packet)); });
   }
