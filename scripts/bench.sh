@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
 # alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
-#   echo over TCP (100 and 1000 connections), echo over WebSocket (1000), broadcast (100 and
+#   echo over TCP and over WebSocket (100 and 1000 connections each), broadcast (100 and
 #   1000 members), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate),
 #   batched and, as the in-run stand-in for nano's forwarding, one unary call per message.
 # Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
@@ -59,20 +59,21 @@ load() { # label, loadgen args...
 }
 
 single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1; wait_port 3250; wait_port 3251; }
-raw() { start 0 "$dir/apps/raw-echo" 3270; wait_port 3270; }
+raw() { start 0 "$dir/apps/raw-echo" 3270 3271; wait_port 3270; wait_port 3271; }
 
 for pass in $(seq 1 "$passes"); do
   echo "pass $pass/$passes"
   for conns in 100 1000; do
     single
     load "nanocaf tcp echo $conns" --port 3250 --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
+    load "nanocaf ws echo $conns" --port 3251 --ws --path /nano --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
     stop_all
     raw
     load "raw-asio tcp echo $conns" --port 3270 --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
+    load "raw-asio ws echo $conns" --port 3271 --ws --path /nano --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
     stop_all
   done
   single
-  load "nanocaf ws echo 1000" --port 3251 --ws --path /nano --route bench.echo --conns 1000 --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
   for members in 100 1000; do
     load "nanocaf broadcast $members" --port 3250 --mode broadcast --conns "$members" --window 1 --duration "$secs" --pid "${pids[0]}"
   done
