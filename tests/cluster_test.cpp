@@ -19,9 +19,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "detail/inbound.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "support/http_get.hpp"
 #include "support/test_client.hpp"
+#include "support/test_server.hpp"
 
 using namespace nanocaf;
 using namespace nanocaf::test;
@@ -685,6 +691,48 @@ TEST_F(Cluster, SigtermOnABackendFinishesItsInFlightRequestsThenLeaves) {
   auto r = call(*c, "GameComponent.echo", "");
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["code"], 404); // no node offers it any more: a clear error, not silence
+}
+
+TEST_F(Cluster, RequestsRacingABackendsStopAreAnsweredOrRefusedNeverLost) {
+  // Requests sent while a backend stops reach it before, during and after its drain: each
+  // gets its answer, or an error (refused by the stopping node, or no node offers the route
+  // any more) at once; none waits for the gate's give-up deadline (drain + rpc timeout, 8 s).
+  auto t = start_trio();
+  auto& c = t.client;
+  t.game->signal(SIGTERM);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 60; ++i) {
+    ids.push_back(c->request("GameComponent.echo", R"("x")"));
+    std::this_thread::sleep_for(5ms);
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    ASSERT_TRUE(c->response(ids[i], 4s)) << "request " << i << " got no answer";
+  EXPECT_TRUE(t.game->exits_within(5s)) << "the backend did not exit";
+}
+
+TEST(ClusterInbound, AfterDetachRequestsAndNotifiesAreRefusedNotDropped) {
+  // A stopping node detaches its inbound side after draining: what other nodes send later must
+  // be refused (their gates then answer the clients), not accepted and silently lost.
+  test_server srv;
+  auto member = srv.rt().system().spawn([](caf::event_based_actor* self) {
+    self->set_default_handler(caf::drop);
+    return caf::behavior{[](int) {}};
+  });
+  cluster::detail::inbound in{srv.rt(), member};
+  clusterpb::RequestMessage req;
+  req.set_route("probe.echo");
+  req.set_id(1);
+  req.set_sessionid(7);
+  clusterpb::NotifyMessage note;
+  note.set_route("probe.count");
+  EXPECT_TRUE(in.request(req).ok()); // attached: queued for the member actor
+  EXPECT_TRUE(in.notify(note).ok());
+  in.detach();
+  EXPECT_EQ(in.request(req).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(in.notify(note).error_code(), grpc::StatusCode::UNAVAILABLE);
+  req.set_route("nowhere.echo");
+  EXPECT_EQ(in.request(req).error_code(), grpc::StatusCode::NOT_FOUND);
+  caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
 }
 
 // A plain-clusterpb Register, as a Go node (or an intruder) would send it.

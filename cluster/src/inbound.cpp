@@ -17,6 +17,10 @@ grpc::Status no_service(const std::string& route) {
   return {grpc::StatusCode::NOT_FOUND, "service not found in current node: " + route};
 }
 
+// After detach(): refused, so that the sender answers its client instead of waiting for a
+// reply that would never come.
+grpc::Status stopping() { return {grpc::StatusCode::UNAVAILABLE, "node is stopping"}; }
+
 } // namespace
 
 caf::actor inbound::member() const {
@@ -32,18 +36,24 @@ void inbound::detach() {
 grpc::Status inbound::request(const clusterpb::RequestMessage& m) {
   if (!rt_.has_route(m.route()))
     return no_service(m.route());
-  caf::anon_send(member(), remote_in_msg{m.gateaddr(), m.sessionid(),
-                                         codec::message{codec::message_type::request, m.id(),
-                                                        m.route(), m.data(), false}});
+  auto to = member();
+  if (!to)
+    return stopping();
+  caf::anon_send(to, remote_in_msg{m.gateaddr(), m.sessionid(),
+                                   codec::message{codec::message_type::request, m.id(), m.route(),
+                                                  m.data(), false}});
   return grpc::Status::OK; // queued; the reply comes as HandleResponse
 }
 
 grpc::Status inbound::notify(const clusterpb::NotifyMessage& m) {
   if (!rt_.has_route(m.route()))
     return no_service(m.route());
-  caf::anon_send(member(), remote_in_msg{m.gateaddr(), m.sessionid(),
-                                         codec::message{codec::message_type::notify, 0, m.route(),
-                                                        m.data(), false}});
+  auto to = member();
+  if (!to)
+    return stopping();
+  caf::anon_send(to, remote_in_msg{m.gateaddr(), m.sessionid(),
+                                   codec::message{codec::message_type::notify, 0, m.route(),
+                                                  m.data(), false}});
   return grpc::Status::OK;
 }
 

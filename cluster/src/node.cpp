@@ -170,10 +170,18 @@ void node::stop() {
   }
   drain(d);
   d.router->detach();
+  if (d.inbound) {
+    // From here requests and notifies from other nodes are refused (UNAVAILABLE: their gates
+    // answer the clients). Those accepted just before may still wait in the member actor's
+    // mailbox, not yet counted as in flight: a round trip behind them, then drain again.
+    d.inbound->detach();
+    caf::scoped_actor self{d.rt.system()};
+    self->request(d.member, d.opts.rpc_timeout, detail::leaving_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+    drain(d);
+  }
   if (d.server)
     d.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  if (d.inbound)
-    d.inbound->detach();
   if (d.master_svc)
     d.master_svc->detach();
   if (d.peer_svc)
