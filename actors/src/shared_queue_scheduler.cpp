@@ -39,6 +39,8 @@ private:
 
 class shared_queue_scheduler final : public caf::scheduler::abstract_coordinator {
 public:
+  static constexpr int yields_before_sleep = 3;
+
   explicit shared_queue_scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
 
   /// Any thread. A null job tells the worker that takes it to stop.
@@ -54,6 +56,15 @@ public:
   /// Blocks until there is a job (worker threads only).
   caf::resumable* dequeue() {
     std::unique_lock<std::mutex> guard{mu_};
+    // Before sleeping, give the core away a few times: on a shared core the thread that
+    // feeds us (an Asio thread in the middle of a batch of reads) runs on, and queues its
+    // jobs without waking us for each one. Asleep, every job would wake us, and the woken
+    // worker would take the core back after each single job.
+    for (int round = 0; jobs_.empty() && round < yields_before_sleep; ++round) {
+      guard.unlock();
+      std::this_thread::yield();
+      guard.lock();
+    }
     while (jobs_.empty()) {
       ++sleeping_;
       cv_.wait(guard);
