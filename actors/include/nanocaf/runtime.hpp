@@ -58,7 +58,8 @@ struct runtime_options {
 
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
-  /// CAF scheduling: "sharing" (one queue; idle workers sleep until work comes; our own
+  /// CAF scheduling: "sharing" (one queue; idle workers yield a few times, then sleep until
+  /// work comes; our own
   /// scheduler module, lighter per job than CAF's sharing policy), "stealing"
   /// (CAF's default: a queue per worker; idle workers poll, then nap 50 us at a time), or
   /// "auto": sharing on machines with up to 4 cores, where polling workers take the core from
