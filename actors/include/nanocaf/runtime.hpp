@@ -59,8 +59,7 @@ struct runtime_options {
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
   /// CAF scheduling: "sharing" (one queue; idle workers yield a few times, then sleep until
-  /// work comes; our own
-  /// scheduler module, lighter per job than CAF's sharing policy), "stealing"
+  /// work comes; our own scheduler module, lighter per job than CAF's sharing policy), "stealing"
   /// (CAF's default: a queue per worker; idle workers poll, then nap 50 us at a time), or
   /// "auto": sharing on machines with up to 4 cores, where polling workers take the core from
   /// the Asio and gRPC threads (2 cores: a gate and backend pair did 50 % more requests per
