@@ -89,7 +89,8 @@ public:
     }
     if (i == packets.size())
       return;
-    std::vector<codec::packet> rest(std::make_move_iterator(packets.begin() + static_cast<std::ptrdiff_t>(i)),
+    auto first = packets.begin() + static_cast<std::ptrdiff_t>(i);
+    std::vector<codec::packet> rest(std::make_move_iterator(first),
                                     std::make_move_iterator(packets.end()));
     core.batches_at_actor.fetch_add(1, std::memory_order_acq_rel);
     caf::anon_send(session_, std::move(rest));

@@ -163,7 +163,8 @@ void gateway::start() {
   const char* secure = ctx.tls ? " over TLS" : "";
   if (!ctx.options.tcp_address.empty()) {
     d.tcp_listener = std::make_shared<detail::listener>(
-      ctx.ioc, ctx.options.io_threads, ctx.options.tcp_address, [&ctx](tcp::socket socket, detail::serial_executor ex) {
+      ctx.ioc, ctx.options.io_threads, ctx.options.tcp_address,
+      [&ctx](tcp::socket socket, detail::serial_executor ex) {
         boost::system::error_code ec;
         auto remote = socket.remote_endpoint(ec);
         auto name = ec ? std::string{"?"} : detail::endpoint_text(remote);
@@ -182,7 +183,8 @@ void gateway::start() {
   }
   if (!ctx.options.ws_address.empty()) {
     d.ws_listener = std::make_shared<detail::listener>(
-      ctx.ioc, ctx.options.io_threads, ctx.options.ws_address, [&ctx](tcp::socket socket, detail::serial_executor ex) {
+      ctx.ioc, ctx.options.io_threads, ctx.options.ws_address,
+      [&ctx](tcp::socket socket, detail::serial_executor ex) {
         detail::serve_http(std::move(socket), std::move(ex), ctx);
       });
     d.ws_listener->run();

@@ -131,7 +131,8 @@ private:
 
 } // namespace
 
-void open_tls_client(tcp::socket socket, serial_executor ex, std::string remote, gateway_context& ctx) {
+void open_tls_client(tcp::socket socket, serial_executor ex, std::string remote,
+                     gateway_context& ctx) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   auto conn = std::make_shared<tls_connection>(std::move(socket), std::move(ex), std::move(remote), ctx);
