@@ -230,7 +230,7 @@ void forward(self_ptr self, forward_msg& f) {
       reply_error(f.origin, mid, 429, "too many requests waiting for other nodes");
       return;
     }
-    st.pending[{gate_session, mid}] = {node, f.origin, clock::now()};
+    st.pending[{gate_session, mid}] = {node, f.origin, clock::now(), std::nullopt};
   }
   // A call that fails (refused, unreachable, deadline) is answered here, and its pending
   // entry goes too: otherwise a flooding client would fill the table for a minute.
