@@ -7,9 +7,12 @@
 #include <sys/resource.h>
 
 #include <thread>
+#include <typeinfo>
 
+#include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
+#include "detail/connection.hpp"
 #include "nanocaf/proto/chat.pb.h"
 #include "nanocaf/validators.hpp"
 #include "support/test_client.hpp"
@@ -483,6 +486,16 @@ TEST_P(Protocol, FloodingClientIsClosedAtTheInflightBound) {
   auto m = healthy->response(id, 10s);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->payload, "unaffected");
+}
+
+TEST(Gateway, ConnectionsGetAStrandOnlyWhenSeveralAsioThreadsRun) {
+  boost::asio::io_context ioc;
+  using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using plain = boost::asio::io_context::executor_type;
+  // (Boost 1.74's any_executor::target<T>() does not check T: compare the types.)
+  EXPECT_EQ(detail::make_serial_executor(ioc, 3).target_type(), typeid(strand));
+  EXPECT_EQ(detail::make_serial_executor(ioc, 1).target_type(), typeid(plain));
+  EXPECT_EQ(detail::make_serial_executor(ioc, 0).target_type(), typeid(plain)); // 0 runs as 1
 }
 
 TEST(Gateway, SeveralAsioThreadsKeepEveryClientsOrder) {

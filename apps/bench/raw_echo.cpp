@@ -5,9 +5,6 @@
 // masked frames in, one binary frame per packet out, as nanocaf sends them).
 // Compare nanocaf against it in the same run.
 // Usage: raw-echo [TCP_PORT [WS_PORT]]     (defaults 3270 and none)
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -20,6 +17,7 @@
 
 #include "nanocaf/codec/message.hpp"
 #include "nanocaf/codec/packet.hpp"
+#include "nanocaf/codec/websocket.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -37,31 +35,11 @@ const std::string& handshake_reply() {
   return packet;
 }
 
-// Answers what one read carried: a handshake reply, and a Response per Request. `frame` wraps
-// each packet for the transport (identity over TCP).
-template <class Frame>
-void answer(std::vector<codec::packet>& packets, std::string& out, Frame frame) {
-  codec::message msg;
-  std::string packet;
-  for (auto& p : packets) {
-    packet.clear();
-    if (p.type == codec::packet_type::handshake) {
-      packet = handshake_reply();
-    } else if (p.type == codec::packet_type::data
-               && codec::decode_message(p.body, nullptr, msg) == codec::error::none
-               && msg.type == codec::message_type::request) {
-      codec::encode_data_packet(codec::message_type::response, msg.id, {}, msg.payload, nullptr,
-                                packet);
-    }
-    if (!packet.empty())
-      frame(packet, out);
-  }
-  packets.clear();
-}
-
+// One client, over TCP or (websocket) over WebSocket frames. Answers what one read carried: a
+// handshake reply, and a Response per Request, all in one write.
 class connection : public std::enable_shared_from_this<connection> {
 public:
-  explicit connection(tcp::socket s) : socket_(std::move(s)) {
+  connection(tcp::socket s, bool websocket) : socket_(std::move(s)), websocket_(websocket) {
     socket_.set_option(tcp::no_delay(true));
   }
   void start() { read(); }
@@ -72,77 +50,36 @@ private:
                                                   boost::system::error_code ec, std::size_t n) {
       if (ec)
         return;
-      self->on_bytes(n);
+      std::string_view bytes{self->buf_.data(), n};
+      if (self->websocket_ ? !self->unframe(bytes) : !self->decode(bytes))
+        return; // drop the connection
+      self->answer();
+      self->write_or_read();
     });
   }
 
-  void on_bytes(std::size_t n) {
-    if (decoder_.feed(std::string_view{buf_.data(), n}, packets_) != codec::error::none)
-      return; // drop the connection
-    out_.clear();
-    answer(packets_, out_, [](const std::string& p, std::string& out) { out += p; });
-    if (out_.empty()) {
-      read();
-      return;
+  bool decode(std::string_view bytes) {
+    return decoder_.feed(bytes, packets_) == codec::error::none;
+  }
+
+  void answer() {
+    codec::message msg;
+    for (auto& p : packets_) {
+      // Over TCP straight into the write; over WebSocket into a frame of its own.
+      std::string& to = websocket_ ? packet_ : out_;
+      if (websocket_)
+        packet_.clear();
+      if (p.type == codec::packet_type::handshake)
+        to += handshake_reply();
+      else if (p.type == codec::packet_type::data
+               && codec::decode_message(p.body, nullptr, msg) == codec::error::none
+               && msg.type == codec::message_type::request)
+        codec::encode_data_packet(codec::message_type::response, msg.id, {}, msg.payload,
+                                  nullptr, to);
+      if (websocket_ && !packet_.empty())
+        codec::append_websocket_frame(0x2, packet_, out_);
     }
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        if (!ec)
-                          self->read();
-                      });
-  }
-
-  tcp::socket socket_;
-  std::array<char, 4096> buf_;
-  codec::stream_decoder decoder_;
-  std::vector<codec::packet> packets_;
-  std::string out_;
-};
-
-// Sec-WebSocket-Accept for a key (RFC 6455 4.2.2).
-std::string websocket_accept(const std::string& key) {
-  std::string text = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  unsigned char b64[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  int len = EVP_EncodeBlock(b64, digest, SHA_DIGEST_LENGTH);
-  return {reinterpret_cast<char*>(b64), static_cast<std::size_t>(len)};
-}
-
-void websocket_frame(const std::string& payload, std::string& out) {
-  out.push_back(static_cast<char>(0x82)); // FIN, binary
-  auto n = payload.size();
-  if (n < 126) {
-    out.push_back(static_cast<char>(n));
-  } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(126));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(127));
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
-  }
-  out += payload;
-}
-
-class ws_connection : public std::enable_shared_from_this<ws_connection> {
-public:
-  explicit ws_connection(tcp::socket s) : socket_(std::move(s)) {
-    socket_.set_option(tcp::no_delay(true));
-  }
-  void start() { read(); }
-
-private:
-  void read() {
-    socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
-                                                  boost::system::error_code ec, std::size_t n) {
-      if (ec)
-        return;
-      self->in_.append(self->buf_.data(), n);
-      if (self->on_bytes())
-        self->write_or_read();
-    });
+    packets_.clear();
   }
 
   void write_or_read() {
@@ -158,28 +95,12 @@ private:
                       });
   }
 
-  // false: drop the connection.
-  bool on_bytes() {
-    if (!upgraded_) {
-      auto end = in_.find("\r\n\r\n");
-      if (end == std::string::npos)
-        return in_.size() < 8192;
-      std::string head = in_.substr(0, end);
-      std::string lower = head;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      auto at = lower.find("sec-websocket-key:");
-      if (at == std::string::npos)
-        return false;
-      auto from = head.find_first_not_of(' ', at + 18);
-      auto to = head.find("\r\n", from);
-      out_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept: "
-             + websocket_accept(head.substr(from, to - from)) + "\r\n\r\n";
-      in_.erase(0, end + 4);
-      upgraded_ = true;
-    }
-    // Whole frames only: client frames are masked (RFC 6455 5.3).
+  // WebSocket: the upgrade, then whole masked frames (RFC 6455 5.3) whose payloads carry the
+  // packet stream. false: drop the connection.
+  bool unframe(std::string_view bytes) {
+    in_.append(bytes);
+    if (!upgraded_ && !upgrade())
+      return in_.size() < 8192 && !failed_;
     std::size_t pos = 0;
     while (in_.size() - pos >= 2) {
       auto b0 = static_cast<unsigned char>(in_[pos]);
@@ -210,31 +131,56 @@ private:
       auto opcode = b0 & 0x0F;
       if (opcode == 0x8)
         return false; // close
-      if (opcode <= 0x2 && decoder_.feed(std::string_view{payload, len}, packets_)
-                             != codec::error::none)
+      if (opcode <= 0x2 && !decode({payload, len}))
         return false;
       pos += head + 4 + len;
     }
     in_.erase(0, pos);
-    answer(packets_, out_, websocket_frame);
+    return true;
+  }
+
+  // Answers the HTTP upgrade once its head is complete; false while it is not (or it failed).
+  bool upgrade() {
+    auto end = in_.find("\r\n\r\n");
+    if (end == std::string::npos)
+      return false;
+    std::string head = in_.substr(0, end);
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto at = lower.find("sec-websocket-key:");
+    if (at == std::string::npos) {
+      failed_ = true;
+      return false;
+    }
+    auto from = head.find_first_not_of(' ', at + 18);
+    auto to = head.find("\r\n", from);
+    out_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: "
+           + codec::websocket_accept(std::string_view{head}.substr(from, to - from)) + "\r\n\r\n";
+    in_.erase(0, end + 4);
+    upgraded_ = true;
     return true;
   }
 
   tcp::socket socket_;
+  const bool websocket_;
   std::array<char, 4096> buf_;
-  std::string in_;
-  bool upgraded_ = false;
   codec::stream_decoder decoder_;
   std::vector<codec::packet> packets_;
   std::string out_;
+  // WebSocket only.
+  std::string in_;     // bytes not yet forming a whole frame
+  std::string packet_; // one reply, before its frame
+  bool upgraded_ = false;
+  bool failed_ = false;
 };
 
-template <class Connection>
-void accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([&acceptor](boost::system::error_code ec, tcp::socket s) {
+void accept(tcp::acceptor& acceptor, bool websocket) {
+  acceptor.async_accept([&acceptor, websocket](boost::system::error_code ec, tcp::socket s) {
     if (!ec)
-      std::make_shared<Connection>(std::move(s))->start();
-    accept<Connection>(acceptor);
+      std::make_shared<connection>(std::move(s), websocket)->start();
+    accept(acceptor, websocket);
   });
 }
 
@@ -246,12 +192,12 @@ int main(int argc, char** argv) {
   asio::io_context ioc{1};
   auto loopback = asio::ip::make_address("127.0.0.1");
   tcp::acceptor acceptor{ioc, {loopback, port}};
-  accept<connection>(acceptor);
+  accept(acceptor, false);
   std::cout << "raw-echo: tcp " << port;
   std::unique_ptr<tcp::acceptor> ws_acceptor;
   if (ws_port != 0) {
     ws_acceptor = std::make_unique<tcp::acceptor>(ioc, tcp::endpoint{loopback, ws_port});
-    accept<ws_connection>(*ws_acceptor);
+    accept(*ws_acceptor, true);
     std::cout << ", websocket " << ws_port;
   }
   std::cout << std::endl;

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "nanocaf/codec/websocket.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {
@@ -53,7 +54,7 @@ void connection::send_copy(std::string_view packet) {
   }
   thread_local std::string framed; // the frame is built here, and copied only if it waits
   framed.clear();
-  ws_framing::frame_into(ws_framing::op_binary, packet, framed);
+  codec::append_websocket_frame(ws_framing::op_binary, packet, framed);
   enqueue(framed, nullptr);
   if (framed.capacity() > 64 * 1024)
     std::string{}.swap(framed); // a rare big packet does not stay with the thread

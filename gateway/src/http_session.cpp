@@ -10,11 +10,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "detail/tcp_connection.hpp"
 #include "detail/ws_connection.hpp"
+#include "nanocaf/codec/websocket.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {
@@ -40,17 +39,6 @@ std::string_view mime_type(std::string_view path) {
 std::string_view path_of(beast::string_view target) {
   std::string_view t{target.data(), target.size()};
   return t.substr(0, t.find_first_of("?#"));
-}
-
-// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 4.2.2).
-std::string websocket_accept(beast::string_view key) {
-  std::string text{key.data(), key.size()};
-  text += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
-  return {reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n)};
 }
 
 // Over plain TCP (Stream = beast::tcp_stream) or TLS (beast::ssl_stream<beast::tcp_stream>).
@@ -136,7 +124,7 @@ private:
     res->set(http::field::server, "nanocaf");
     res->set(http::field::upgrade, "websocket");
     res->set(http::field::connection, "Upgrade");
-    res->set(http::field::sec_websocket_accept, websocket_accept(key));
+    res->set(http::field::sec_websocket_accept, codec::websocket_accept({key.data(), key.size()}));
     beast::get_lowest_layer(stream_).expires_after(ctx_.options.http_timeout);
     http::async_write(stream_, *res,
                       boost::asio::bind_executor(

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nanocaf/codec/websocket.hpp"
+
 namespace nanocaf::detail {
 
 namespace {
@@ -18,26 +20,8 @@ std::size_t header_size(const unsigned char* h) {
 
 std::string ws_framing::frame(std::uint8_t opcode, std::string_view payload) {
   std::string out;
-  frame_into(opcode, payload, out);
+  codec::append_websocket_frame(opcode, payload, out);
   return out;
-}
-
-void ws_framing::frame_into(std::uint8_t opcode, std::string_view payload, std::string& out) {
-  auto n = payload.size();
-  out.reserve(out.size() + n + 10);
-  out.push_back(static_cast<char>(0x80 | opcode));
-  if (n < 126) {
-    out.push_back(static_cast<char>(n));
-  } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(126));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(127));
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
-  }
-  out.append(payload);
 }
 
 std::string ws_framing::close_frame(std::uint16_t code, std::string_view reason) {

@@ -37,8 +37,6 @@ public:
 
   /// A server frame: FIN set, unmasked.
   static std::string frame(std::uint8_t opcode, std::string_view payload);
-  /// Appends the frame to `out`.
-  static void frame_into(std::uint8_t opcode, std::string_view payload, std::string& out);
   static std::string close_frame(std::uint16_t code, std::string_view reason = {});
 
   static constexpr std::uint8_t op_continuation = 0x0, op_text = 0x1, op_binary = 0x2,
