@@ -137,9 +137,12 @@ int main(int argc, char** argv) {
   }
   std::cout << "ready" << std::endl;
   nanocaf::wait_for_shutdown_signal();
+  nanocaf::log::debug("told to stop");
   if (gate)
     gate->stop();
   cluster.stop();
+  nanocaf::log::debug("cluster stopped");
   rt.stop();
+  nanocaf::log::debug("runtime stopped");
   return 0;
 }

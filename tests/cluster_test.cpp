@@ -13,6 +13,8 @@
 #include <fcntl.h>
 
 #include <fstream>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +26,7 @@
 #include <caf/send.hpp>
 
 #include "detail/inbound.hpp"
+#include "detail/peer.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
 #include "support/http_get.hpp"
 #include "support/test_client.hpp"
@@ -35,16 +38,29 @@ using json = nlohmann::json;
 
 namespace {
 
+// A port for a node to listen on: below the ephemeral range (32768 and up), so that no
+// outgoing connection of this or a parallel test takes it between this choice and the
+// node's bind; random, so that parallel tests rarely pick the same one; never twice here.
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  static std::mt19937 rng{std::random_device{}()};
+  static std::set<std::uint16_t> given;
+  std::uniform_int_distribution<int> pick{20000, 32000};
+  for (;;) {
+    auto port = static_cast<std::uint16_t>(pick(rng));
+    if (given.count(port) != 0)
+      continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (bound) {
+      given.insert(port);
+      return port;
+    }
+  }
 }
 
 bool port_open(std::uint16_t port) {
@@ -697,6 +713,7 @@ TEST_F(Cluster, RequestsRacingABackendsStopAreAnsweredOrRefusedNeverLost) {
   // Requests sent while a backend stops reach it before, during and after its drain: each
   // gets its answer, or an error (refused by the stopping node, or no node offers the route
   // any more) at once; none waits for the gate's give-up deadline (drain + rpc timeout, 8 s).
+  node_args = {"--log-level", "debug"}; // its stop's steps, should it fail
   auto t = start_trio();
   auto& c = t.client;
   t.game->signal(SIGTERM);
@@ -706,8 +723,10 @@ TEST_F(Cluster, RequestsRacingABackendsStopAreAnsweredOrRefusedNeverLost) {
     std::this_thread::sleep_for(5ms);
   }
   for (std::size_t i = 0; i < ids.size(); ++i)
-    ASSERT_TRUE(c->response(ids[i], 4s)) << "request " << i << " got no answer";
-  EXPECT_TRUE(t.game->exits_within(5s)) << "the backend did not exit";
+    ASSERT_TRUE(c->response(ids[i], 4s)) << "request " << i << " got no answer\n"
+                                         << t.game->log();
+  EXPECT_TRUE(t.game->exits_within(5s)) << "the backend did not exit; its log:\n"
+                                        << t.game->log();
 }
 
 TEST(ClusterInbound, AfterDetachRequestsAndNotifiesAreRefusedNotDropped) {
@@ -814,3 +833,48 @@ TEST_F(TlsCluster, TrafficFlowsOverMutualTlsAndOutsidersAreRefused) {
 }
 
 } // namespace
+
+// A bridge killed while its call is still open (a node stopping while requests race in): the
+// call completes later on one of gRPC's callback threads. Had it held its channel's last
+// reference there, gRPC would shut its shared callback queue down from inside its own thread
+// and free it twice (an abort). The node's channel keeper holds the channel until the stop
+// drops it on the stopping thread. Run in a fresh process: nothing else may hold that queue.
+void bridge_dies_with_a_call_open() {
+  // A listener that never answers: the call stays open until its deadline.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in where{};
+  where.sin_family = AF_INET;
+  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(silent, reinterpret_cast<sockaddr*>(&where), sizeof where);
+  ::listen(silent, 8);
+  socklen_t len = sizeof where;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&where), &len);
+  test_server srv;
+  // Whether the freeing thread meets another one is a race: ten rounds make it likely.
+  for (int round = 0; round < 10; ++round) {
+    auto keeper = std::make_shared<cluster::detail::channel_keeper>();
+    cluster::detail::peer_settings settings;
+    settings.timeout = std::chrono::milliseconds(100);
+    settings.registry = &srv.rt().metrics();
+    settings.security = std::make_shared<cluster::detail::node_security>(cluster::options{});
+    settings.channels = keeper;
+    settings.batches = false;
+    auto bridge = cluster::detail::spawn_peer(srv.rt().system(), addr(ntohs(where.sin_port)),
+                                              settings);
+    caf::anon_send(bridge, cluster::detail::make_job<clusterpb::HeartbeatResponse>(
+                             0, clusterpb::HeartbeatRequest{}, NANOCAF_CALL(master, Heartbeat)));
+    std::this_thread::sleep_for(30ms); // the call is out
+    caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+    bridge = nullptr;
+    if (!keeper->wait_until_unused(3s))
+      std::_Exit(3); // the call never completed
+    keeper->release(); // the channel's end, here
+  }
+  ::close(silent);
+  std::_Exit(0);
+}
+
+TEST(ClusterBridge, ABridgeThatDiesWithACallOpenLeavesGrpcIntact) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(bridge_dies_with_a_call_open(), ::testing::ExitedWithCode(0), "");
+}

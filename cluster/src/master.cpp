@@ -30,6 +30,7 @@ struct master_state {
   member_info self;
   metrics::registry* registry = nullptr;
   std::shared_ptr<const node_security> security;
+  std::shared_ptr<channel_keeper> channels; // of its bridges, for the stop
   metrics::gauge* registered = nullptr;
   metrics::counter* evictions = nullptr;
   caf::actor member; // this node's own member actor
@@ -51,7 +52,7 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   if (i == st.peers.end())
     i = st.peers.emplace(address, spawn_peer(self->system(), address,
                                    {st.opts.rpc_timeout, st.registry, st.security, nullptr,
-                                    st.opts.batches})).first;
+                                    st.channels, st.opts.batches})).first;
   return i->second;
 }
 
@@ -137,10 +138,12 @@ void drop(self_ptr self, const std::string& address, const char* why) {
 
 caf::behavior master_actor(self_ptr self, options opts, member_info self_info, caf::actor member,
                            metrics::registry* registry,
-                           std::shared_ptr<const node_security> security) {
+                           std::shared_ptr<const node_security> security,
+                           std::shared_ptr<channel_keeper> channels) {
   auto& st = self->state;
   st.registry = registry;
   st.security = std::move(security);
+  st.channels = std::move(channels);
   st.registered = &registry->gauges("nanocaf_master_members",
                                      "Members registered with this master (itself excluded).")
                      .get();
@@ -219,9 +222,10 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
 
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
                         caf::actor member, metrics::registry& registry,
-                        std::shared_ptr<const node_security> security) {
+                        std::shared_ptr<const node_security> security,
+                        std::shared_ptr<channel_keeper> channels) {
   return sys.spawn(master_actor, opts, std::move(self_info), std::move(member), &registry,
-                   std::move(security));
+                   std::move(security), std::move(channels));
 }
 
 } // namespace nanocaf::cluster::detail

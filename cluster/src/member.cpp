@@ -83,7 +83,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   if (i == st.peers.end())
     i = st.peers.emplace(address, spawn_peer(self->system(), address,
                                    {st.opts.rpc_timeout, &st.rt->metrics(), st.security,
-                                    st.board->calls_in_flight, st.opts.batches})).first;
+                                    st.board->calls_in_flight, st.board->channels,
+                                    st.opts.batches})).first;
   return i->second;
 }
 

@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "detail/actors.hpp"
+#include "detail/peer.hpp"
 #include "detail/services.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
@@ -112,7 +113,7 @@ void node::start() {
   builder.RegisterService(d.peer_svc.get());
   if (d.opts.is_master) {
     d.master = detail::spawn_master(d.rt.system(), d.opts, self, d.member, d.rt.metrics(),
-                                    d.security);
+                                    d.security, d.board->channels);
     d.master_svc = std::make_unique<detail::master_service>(d.master, d.security);
     builder.RegisterService(d.master_svc.get());
   }
@@ -144,6 +145,31 @@ void drain(Impl& d) {
               d.opts.drain_timeout.count(), " ms");
 }
 
+// Ends the master and member actors (and with them their bridges), waits until every bridge is
+// gone and every call it started has completed, then drops their channels on this thread (see
+// channel_keeper: never on one of gRPC's).
+template <class Impl>
+void stop_actors(Impl& d) {
+  auto limit = d.opts.rpc_timeout + std::chrono::seconds(1); // calls end by their deadline
+  {
+    caf::scoped_actor self{d.rt.system()};
+    std::vector<caf::actor> actors{d.member};
+    if (d.master)
+      actors.push_back(d.master);
+    for (auto& a : actors) {
+      self->monitor(a);
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    }
+    for (std::size_t i = 0; i < actors.size(); ++i)
+      self->receive([](const caf::down_msg&) {}, caf::after(limit) >> [] {});
+  }
+  d.master = nullptr;
+  d.member = nullptr;
+  if (!d.board->channels->wait_until_unused(limit))
+    log::warn("stopping with calls to other nodes still open after ", limit.count(), " ms");
+  d.board->channels->release();
+}
+
 } // namespace
 
 void node::stop() {
@@ -167,8 +193,11 @@ void node::stop() {
     clusterpb::UnregisterResponse resp;
     if (auto st = stub->Unregister(&ctx, req, &resp); !st.ok())
       log::warn("unregister from master failed: ", st.error_message());
+    else
+      log::debug("stopping: unregistered from the master");
   }
   drain(d);
+  log::debug("stopping: drained");
   d.router->detach();
   if (d.inbound) {
     // From here requests and notifies from other nodes are refused (UNAVAILABLE: their gates
@@ -179,18 +208,16 @@ void node::stop() {
     self->request(d.member, d.opts.rpc_timeout, detail::leaving_atom::value)
       .receive([](bool) {}, [](caf::error&) {});
     drain(d);
+    log::debug("stopping: inbound detached and drained");
   }
   if (d.server)
     d.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  log::debug("stopping: gRPC server shut down");
   if (d.master_svc)
     d.master_svc->detach();
   if (d.peer_svc)
     d.peer_svc->detach();
-  if (d.master)
-    caf::anon_send_exit(d.master, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(d.member, caf::exit_reason::user_shutdown);
-  d.master = nullptr;
-  d.member = nullptr;
+  stop_actors(d);
 }
 
 std::vector<member_info> node::members() const {

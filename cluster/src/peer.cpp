@@ -48,6 +48,7 @@ struct sent_batch {
 };
 
 struct peer_state {
+  channel_user user; // first: counted until the stubs below are gone
   std::string address;
   stubs io;
   std::shared_ptr<std::atomic<std::int64_t>> in_flight; // may be null
@@ -219,14 +220,24 @@ void send_open_batch(self_ptr self) {
   for (auto key : batch.keys)
     if (auto i = st.lanes.find(key); i != st.lanes.end())
       i->second.in_open_batch = false;
-  auto ctx = std::make_shared<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + st.io.timeout);
-  st.io.security->sign(*ctx);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  struct batch_call {
+    explicit batch_call(std::shared_ptr<channel_keeper> keeper) : user(std::move(keeper)) {}
+    channel_user user; // first: released after everything below
+    grpc::ClientContext ctx;
+    std::shared_ptr<nanocaf::cluster::Batch> request;
+    std::shared_ptr<nanocaf::cluster::BatchReply> reply;
+    caf::actor peer;
+  };
+  auto c = std::make_shared<batch_call>(st.io.channels);
+  c->request = batch.request;
+  c->reply = batch.reply;
+  c->peer = caf::actor_cast<caf::actor>(self);
+  c->ctx.set_deadline(std::chrono::system_clock::now() + st.io.timeout);
+  st.io.security->sign(c->ctx);
   st.io.pick().relay->async()->Deliver(
-    ctx.get(), batch.request.get(), batch.reply.get(),
-    [me, id, ctx, request = batch.request, reply = batch.reply](grpc::Status status) {
-      caf::anon_send(me, batch_done_atom::value, id, static_cast<std::int32_t>(status.error_code()),
+    &c->ctx, c->request.get(), c->reply.get(), [c, id](grpc::Status status) {
+      caf::anon_send(c->peer, batch_done_atom::value, id,
+                     static_cast<std::int32_t>(status.error_code()),
                      status.ok() ? std::string{} : describe(status));
     });
   // Lanes that stopped at a full batch go on in the new one.
@@ -322,6 +333,7 @@ void batch_done(self_ptr self, std::uint64_t id, std::int32_t code, const std::s
 caf::behavior peer_actor(self_ptr self, std::string address, peer_settings settings) {
   auto& st = self->state;
   st.address = address;
+  st.user.count_in(settings.channels);
   st.in_flight = settings.calls_in_flight;
   st.relay = settings.batches;
   auto* registry = settings.registry;
@@ -341,6 +353,8 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
     args.SetInt("nanocaf.channel_index", static_cast<int>(i));
     auto channel =
       grpc::CreateCustomChannel(address, settings.security->channel_credentials(), args);
+    if (settings.channels)
+      settings.channels->keep(channel);
     st.io.pool.push_back({clusterpb::Member::NewStub(channel), clusterpb::Master::NewStub(channel),
                           nanocaf::cluster::Gate::NewStub(channel),
                           nanocaf::cluster::Peer::NewStub(channel),
@@ -348,6 +362,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
   }
   st.io.timeout = settings.timeout;
   st.io.security = std::move(settings.security);
+  st.io.channels = settings.channels;
   return {
     [=](peer_job& job) {
       auto& st = self->state;

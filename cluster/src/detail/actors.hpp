@@ -26,6 +26,7 @@ caf::actor spawn_member(runtime& rt, const options& opts, member_info self_info,
 /// member actor `member` about joins and leaves, as NewMember / DelMember tell the others.
 caf::actor spawn_master(caf::actor_system& sys, const options& opts, member_info self_info,
                         caf::actor member, metrics::registry& registry,
-                        std::shared_ptr<const node_security> security);
+                        std::shared_ptr<const node_security> security,
+                        std::shared_ptr<channel_keeper> channels);
 
 } // namespace nanocaf::cluster::detail

@@ -14,6 +14,7 @@
 #include <caf/atom.hpp>
 #include <grpcpp/support/status.h>
 
+#include "detail/channel_keeper.hpp"
 #include "nanocaf/cluster/cluster.hpp"
 #include "nanocaf/call.hpp"
 #include "nanocaf/codec/message.hpp"
@@ -82,6 +83,8 @@ struct status_board {
   std::atomic<std::int64_t> requests_in_flight{0};
   std::shared_ptr<std::atomic<std::int64_t>> calls_in_flight =
     std::make_shared<std::atomic<std::int64_t>>(0);
+  // The channels of this node's bridges, released by the stop once no call uses them.
+  std::shared_ptr<channel_keeper> channels = std::make_shared<channel_keeper>();
 };
 
 using leave_atom = caf::atom_constant<caf::atom("leave")>;              // DelMember{address}

@@ -7,6 +7,7 @@
 // them as nano's unary calls from then on.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -22,6 +23,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "detail/channel_keeper.hpp"
 #include "detail/security.hpp"
 #include "nanocaf/metrics.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
@@ -44,6 +46,7 @@ struct stubs {
   std::size_t next = 0;
   std::chrono::milliseconds timeout;
   std::shared_ptr<const node_security> security; // signs every call
+  std::shared_ptr<channel_keeper> channels; // counts the calls as users; may be null
 
   channel_stubs& pick() { return pool[next++ % pool.size()]; }
 };
@@ -90,6 +93,8 @@ struct peer_settings {
   /// Calls accepted and not yet completed, over all bridges (a graceful stop waits for 0);
   /// may be null.
   std::shared_ptr<std::atomic<std::int64_t>> calls_in_flight;
+  /// Keeps the channels, counts bridges and calls (see channel_keeper); may be null.
+  std::shared_ptr<channel_keeper> channels;
   bool batches = true; // send one-way messages in Relay batches (until UNIMPLEMENTED)
 };
 
@@ -113,19 +118,21 @@ void async_call(const stubs& io, std::chrono::milliseconds timeout, Req req, Met
                 std::function<void(const grpc::Status&, Resp&)> on_reply,
                 const call_metadata& metadata = {}) {
   struct call {
+    explicit call(std::shared_ptr<channel_keeper> keeper) : user(std::move(keeper)) {}
+    channel_user user; // first: released after everything below
     grpc::ClientContext ctx;
     Req req;
     Resp resp;
+    std::function<void(const grpc::Status&, Resp&)> on_reply;
   };
-  auto c = std::make_shared<call>();
+  auto c = std::make_shared<call>(io.channels);
   c->req = std::move(req);
+  c->on_reply = std::move(on_reply);
   c->ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   io.security->sign(c->ctx);
   for (auto& [key, value] : metadata)
     c->ctx.AddMetadata(key, value);
-  method(&c->ctx, &c->req, &c->resp, [c, on_reply = std::move(on_reply)](grpc::Status st) {
-    on_reply(st, c->resp);
-  });
+  method(&c->ctx, &c->req, &c->resp, [c](grpc::Status st) { c->on_reply(st, c->resp); });
 }
 
 /// A job for one unary call whose reply body is not needed. `caller(io, ctx, req, resp, cb)`
