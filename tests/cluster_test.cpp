@@ -119,7 +119,20 @@ public:
     if (tcp_port != 0)
       EXPECT_TRUE(eventually([&] { return port_open(tcp_port); }, 10s));
   }
-  ~node_process() { stop(); }
+  // A node that crashed, or whose sanitizers reported something, fails the test: its output
+  // goes to its log, which nothing else reads when all went well.
+  ~node_process() {
+    stop();
+    auto text = log();
+    bool reported = text.find("ERROR: AddressSanitizer") != std::string::npos
+                    || text.find("ERROR: LeakSanitizer") != std::string::npos
+                    || text.find("runtime error:") != std::string::npos;
+    bool crashed = WIFSIGNALED(status_) && WTERMSIG(status_) != SIGKILL
+                   && WTERMSIG(status_) != SIGTERM;
+    if (reported || crashed)
+      ADD_FAILURE() << "node " << log_ << (crashed ? " crashed" : " reported errors")
+                    << "; its log:\n" << text;
+  }
 
   /// What the node has logged so far.
   std::string log() const {
@@ -130,7 +143,7 @@ public:
   /// True when the process ends within `limit` (it is then reaped).
   bool exits_within(std::chrono::milliseconds limit) {
     return eventually([&] {
-      if (pid_ <= 0 || ::waitpid(pid_, nullptr, WNOHANG) != pid_)
+      if (pid_ <= 0 || ::waitpid(pid_, &status_, WNOHANG) != pid_)
         return pid_ <= 0;
       pid_ = -1;
       return true;
@@ -151,7 +164,7 @@ public:
     signal(SIGCONT);
     signal(SIGTERM);
     for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
         pid_ = -1;
         return;
       }
@@ -163,11 +176,12 @@ public:
 private:
   void reap() {
     if (pid_ > 0)
-      ::waitpid(pid_, nullptr, 0);
+      ::waitpid(pid_, &status_, 0);
     pid_ = -1;
   }
   std::uint16_t grpc_port_;
   std::string log_;
+  int status_ = 0; // as waitpid gave it
   pid_t pid_ = -1;
 };
 
