@@ -10,7 +10,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include "detail/actors.hpp"
-#include "detail/peer.hpp"
 #include "detail/services.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
