@@ -88,6 +88,8 @@ private:
   nanocaf::group room_{"room"};
 };
 
+int run(const nanocaf::apps::flags& f); // the node, from start to stop
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +110,17 @@ int main(int argc, char** argv) {
     return code;
   if (!nanocaf::apps::init_logging(f))
     return 2;
+  try {
+    return run(f);
+  } catch (const std::exception& e) { // a port already taken, unreadable TLS files, ...
+    std::cerr << "cluster-test-node: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+namespace {
+
+int run(const nanocaf::apps::flags& f) {
   nanocaf::runtime_options ro;
   ro.node_id = static_cast<std::uint16_t>(nanocaf::split_host_port(f.get("listen")).second % 1024);
   ro.worker_threads = 2;
@@ -146,3 +159,5 @@ int main(int argc, char** argv) {
   nanocaf::log::debug("runtime stopped");
   return 0;
 }
+
+} // namespace
