@@ -38,6 +38,15 @@ using json = nlohmann::json;
 
 namespace {
 
+// 127.0.0.1:port (0: any port).
+sockaddr_in loopback(std::uint16_t port = 0) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
 // A port for a node to listen on: below the ephemeral range (32768 and up), so that no
 // outgoing connection of this or a parallel test takes it between this choice and the
 // node's bind; random, so that parallel tests rarely pick the same one; never twice here.
@@ -50,10 +59,7 @@ std::uint16_t free_port() {
     if (given.count(port) != 0)
       continue;
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto addr = loopback(port);
     bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     if (bound) {
@@ -65,10 +71,7 @@ std::uint16_t free_port() {
 
 bool port_open(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto addr = loopback(port);
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
@@ -846,8 +849,6 @@ TEST_F(TlsCluster, TrafficFlowsOverMutualTlsAndOutsidersAreRefused) {
   EXPECT_TRUE(register_as_outsider(grpc::SslCredentials(full), master_port, "over-tls").ok());
 }
 
-} // namespace
-
 // A bridge killed while its call is still open (a node stopping while requests race in): the
 // call completes later on one of gRPC's callback threads. Had it held its channel's last
 // reference there, gRPC would shut its shared callback queue down from inside its own thread
@@ -856,9 +857,7 @@ TEST_F(TlsCluster, TrafficFlowsOverMutualTlsAndOutsidersAreRefused) {
 void bridge_dies_with_a_call_open() {
   // A listener that never answers: the call stays open until its deadline.
   int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in where{};
-  where.sin_family = AF_INET;
-  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto where = loopback();
   ::bind(silent, reinterpret_cast<sockaddr*>(&where), sizeof where);
   ::listen(silent, 8);
   socklen_t len = sizeof where;
@@ -892,3 +891,5 @@ TEST(ClusterBridge, ABridgeThatDiesWithACallOpenLeavesGrpcIntact) {
   ::testing::FLAGS_gtest_death_test_style = "threadsafe";
   EXPECT_EXIT(bridge_dies_with_a_call_open(), ::testing::ExitedWithCode(0), "");
 }
+
+} // namespace

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -25,6 +26,8 @@ namespace codec = nanocaf::codec;
 
 namespace {
 
+constexpr std::uint8_t binary_opcode = 0x2; // RFC 6455 5.2
+
 const std::string& handshake_reply() {
   static const std::string packet = [] {
     std::string out;
@@ -40,7 +43,8 @@ const std::string& handshake_reply() {
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket s, bool websocket) : socket_(std::move(s)), websocket_(websocket) {
-    socket_.set_option(tcp::no_delay(true));
+    boost::system::error_code ignored; // a peer already gone fails at its first read instead
+    socket_.set_option(tcp::no_delay(true), ignored);
   }
   void start() { read(); }
 
@@ -77,7 +81,7 @@ private:
         codec::encode_data_packet(codec::message_type::response, msg.id, {}, msg.payload,
                                   nullptr, to);
       if (websocket_ && !packet_.empty())
-        codec::append_websocket_frame(0x2, packet_, out_);
+        codec::append_websocket_frame(binary_opcode, packet_, out_);
     }
     packets_.clear();
   }
@@ -154,6 +158,10 @@ private:
       return false;
     }
     auto from = head.find_first_not_of(' ', at + 18);
+    if (from == std::string::npos) { // an empty key at the end of the head
+      failed_ = true;
+      return false;
+    }
     auto to = head.find("\r\n", from);
     out_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Accept: "
