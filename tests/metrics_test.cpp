@@ -187,3 +187,37 @@ TEST(MetricsEndpoint, SilentConnectionsBeyondTheCapAreClosedAtOnce) {
   }
   EXPECT_TRUE(served);
 }
+
+// Broadcasts a handler makes in a row wait for its end: each member gets them, in order, in one
+// write (and the sender its reply with them), not one system call per packet.
+TEST(MetricsEndpoint, ABurstOfBroadcastsIsOneWritePerMember) {
+  for (bool websocket : {false, true}) {
+    SCOPED_TRACE(websocket ? "WebSocket" : "TCP");
+    test_server srv;
+    const std::string writes = websocket ? R"(nanocaf_socket_writes_total{transport="ws"})"
+                                         : R"(nanocaf_socket_writes_total{transport="tcp"})";
+    std::vector<std::unique_ptr<test_client>> members;
+    for (int i = 0; i < 3; ++i) {
+      members.push_back(websocket ? test_client::connect_ws(srv.ws_port())
+                                  : test_client::connect_tcp(srv.tcp_port()));
+      members.back()->handshake_and_ack();
+      ASSERT_TRUE(members.back()->response(members.back()->request("probe.join", "")));
+    }
+    auto before = sample(srv.rt().metrics().render(), writes);
+    ASSERT_GT(before, 0);
+
+    constexpr int n = 50;
+    auto id = members[0]->request("probe.burst", R"({"n":50})");
+    for (auto& m : members)
+      for (int i = 0; i < n; ++i) {
+        auto push = m->push("onBurst");
+        ASSERT_TRUE(push) << "push " << i;
+        EXPECT_EQ(nlohmann::json::parse(push->payload)["i"], i);
+      }
+    ASSERT_TRUE(members[0]->response(id));
+    auto after = sample(srv.rt().metrics().render(), writes);
+    // One write per member (a socket taking only part of it would add one): 150 without this.
+    EXPECT_GE(after - before, 3);
+    EXPECT_LE(after - before, 6);
+  }
+}

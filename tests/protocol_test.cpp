@@ -272,6 +272,17 @@ TEST_P(Protocol, SessionCloseFromHandler) {
   EXPECT_TRUE(c->closed_by_server());
 }
 
+TEST_P(Protocol, WhatAHandlerSentBeforeClosingItsSessionArrivesFirst) {
+  test_server srv;
+  auto leaving = ready(srv), staying = ready(srv);
+  for (auto* c : {leaving.get(), staying.get()})
+    ASSERT_TRUE(c->response(c->request("probe.join", "")));
+  leaving->request("probe.farewell", "");
+  EXPECT_TRUE(leaving->push("onFarewell")); // held until the handler's end, written at close
+  EXPECT_TRUE(leaving->closed_by_server());
+  EXPECT_TRUE(staying->push("onFarewell"));
+}
+
 TEST_P(Protocol, SessionDataAndBind) {
   test_server srv;
   auto c = ready(srv);

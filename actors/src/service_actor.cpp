@@ -6,6 +6,7 @@
 #include "detail/node_metrics.hpp"
 #include "detail/service_host.hpp"
 #include "detail/session_core.hpp"
+#include "nanocaf/deferred_writes.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {
@@ -17,6 +18,9 @@ void run_handler(component& comp, dispatch_msg& d) {
   core->inflight_bytes.fetch_sub(d.cost, std::memory_order_relaxed);
   session s{std::move(d.session), d.mid};
   auto& entry = comp.handlers()[d.handler];
+  // On CAF's own schedulers this is the only deferral: a handler's packets to one client
+  // still go out in one write.
+  write_deferral deferral;
   try {
     entry.call(s, std::move(d.payload));
   } catch (const payload_error& e) {
@@ -35,6 +39,7 @@ void run_handler(component& comp, dispatch_msg& d) {
   }
   d.stats->seconds.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - d.dispatched).count());
+  write_deferral::handler_done();
 }
 
 bool run_lifecycle(component& comp, lifecycle_stage stage) {

@@ -14,6 +14,8 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include "nanocaf/deferred_writes.hpp"
+
 namespace nanocaf::detail {
 
 namespace {
@@ -144,7 +146,14 @@ void worker::run() {
     auto* job = parent_.dequeue();
     if (job == nullptr)
       return;
-    switch (job->resume(this, throughput)) {
+    caf::resumable::resume_result result;
+    {
+      // What the job sends one client goes out in one write when it ends (or every few
+      // handlers): a burst of broadcasts costs each member one system call.
+      write_deferral deferral;
+      result = job->resume(this, throughput);
+    }
+    switch (result) {
       case caf::resumable::resume_later:
         parent_.enqueue(job); // it used up its share: behind the others (keeps our reference)
         break;

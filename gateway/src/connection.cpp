@@ -47,6 +47,64 @@ void connection::send(shared_bytes packet) {
   enqueue(std::move(packet));
 }
 
+bool connection::send_deferred(shared_bytes packet) {
+  if (ws_)
+    packet = std::make_shared<const std::string>(ws_framing::frame(ws_framing::op_binary, *packet));
+  return enqueue(std::move(packet), true);
+}
+
+void connection::write_deferred() {
+  bool post_flush = false;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    if (!deferred_)
+      return;
+    // A kick or a full queue took over meanwhile, or the strand is writing: nothing to do.
+    if (closed_ || close_after_flush_ || write_in_flight_ || flush_posted_) {
+      deferred_ = false;
+      return;
+    }
+    write_held();
+    if (!pending_.empty())
+      post_flush = flush_posted_ = true; // the socket is full (or cannot write at once)
+  }
+  if (post_flush)
+    boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });
+}
+
+void connection::write_held() {
+  deferred_ = false;
+  if (pending_.empty())
+    return;
+  std::ptrdiff_t n;
+  if (pending_.size() == 1) {
+    n = write_now(*pending_.front());
+  } else {
+    thread_local std::string joined; // everything held, for one send(2)
+    joined.clear();
+    for (auto& p : pending_)
+      joined += *p;
+    n = write_now(joined);
+    if (joined.capacity() > 64 * 1024)
+      std::string{}.swap(joined);
+  }
+  if (n > 0) {
+    stats_.bytes_out.inc(static_cast<std::uint64_t>(n));
+    stats_.writes.inc();
+    consume_pending(static_cast<std::size_t>(n));
+  }
+}
+
+void connection::consume_pending(std::size_t n) {
+  queued_bytes_ -= std::min(n, queued_bytes_);
+  std::size_t whole = 0;
+  while (whole < pending_.size() && pending_[whole]->size() <= n)
+    n -= pending_[whole++]->size();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+  if (n > 0 && !pending_.empty())
+    pending_.front() = std::make_shared<const std::string>(pending_.front()->substr(n));
+}
+
 void connection::send_copy(std::string_view packet) {
   if (!ws_) {
     enqueue(packet, nullptr);
@@ -60,26 +118,30 @@ void connection::send_copy(std::string_view packet) {
     std::string{}.swap(framed); // a rare big packet does not stay with the thread
 }
 
-void connection::enqueue(shared_bytes packet) {
+bool connection::enqueue(shared_bytes packet, bool may_defer) {
   std::string_view bytes{*packet};
-  enqueue(bytes, std::move(packet));
+  return enqueue(bytes, std::move(packet), may_defer);
 }
 
-void connection::enqueue(std::string_view bytes, shared_bytes owned) {
+bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_defer) {
   bool post_flush = false;
+  bool hold = false;
   {
     std::lock_guard<std::mutex> guard{mu_};
     if (closed_ || close_after_flush_)
-      return;
+      return false;
+    const bool idle = !write_in_flight_ && !flush_posted_ && pending_.empty();
+    hold = idle && may_defer && owned;
     // Idle connection: write straight away from this thread, saving the hop to the strand
     // and the asynchronous write (most replies go out this way). finish() sets closed_ under
     // this lock before the socket is closed, so the descriptor is still ours here.
-    if (!write_in_flight_ && !flush_posted_ && pending_.empty()) {
+    if (idle && !hold) {
       auto n = write_now(bytes);
       if (n > 0) {
         stats_.bytes_out.inc(static_cast<std::uint64_t>(n));
+        stats_.writes.inc();
         if (static_cast<std::size_t>(n) == bytes.size())
-          return;
+          return false;
         bytes.remove_prefix(static_cast<std::size_t>(n));
         owned = nullptr; // what is left is copied below
       }
@@ -93,14 +155,20 @@ void connection::enqueue(std::string_view bytes, shared_bytes owned) {
       boost::asio::post(ex_, [self = shared_from_this()] {
         self->finish("write queue over its bound: the peer does not read");
       });
-      return;
+      return false;
     }
     pending_.push_back(std::move(packet));
-    if (!write_in_flight_ && !flush_posted_)
+    if (hold) {
+      deferred_ = true;
+      return true;
+    }
+    // Held packets are written by the deferral that holds them, soon: join them.
+    if (!write_in_flight_ && !flush_posted_ && !deferred_)
       post_flush = flush_posted_ = true;
   }
   if (post_flush)
     boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });
+  return false;
 }
 
 void connection::kick(shared_bytes kick_packet) {
@@ -131,6 +199,10 @@ void connection::end_after(shared_bytes last, std::string reason) {
 void connection::close() {
   {
     std::lock_guard<std::mutex> guard{mu_};
+    // Pushes held for the end of this job were sent before the close: they go first, as
+    // they would have without the deferral (what the socket does not take at once is lost).
+    if (deferred_ && !closed_ && !write_in_flight_ && !flush_posted_)
+      write_held();
     closed_ = true;
     pending_.clear();
   }
@@ -167,6 +239,7 @@ void connection::on_written(const boost::system::error_code& ec) {
     written += p->size();
   writing_.clear();
   stats_.bytes_out.inc(written);
+  stats_.writes.inc();
   {
     std::lock_guard<std::mutex> guard{mu_};
     write_in_flight_ = false;

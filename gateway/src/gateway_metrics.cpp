@@ -18,6 +18,11 @@ transport_metrics::transport_metrics(metrics::registry& r, const std::string& tr
     bytes_out(r.counters("nanocaf_sent_bytes_total", "Bytes of packets written to clients.",
                          {"transport"})
                 .with({transport})),
+    writes(r.counters("nanocaf_socket_writes_total",
+                      "Writes to client sockets: each a system call or one asynchronous write of "
+                      "everything queued.",
+                      {"transport"})
+             .with({transport})),
     write_queue_closes(
       r.counters("nanocaf_write_queue_closes_total",
                  "Connections closed because the client stopped reading (write queue full).",

@@ -58,6 +58,15 @@ void probe::setup() {
     members.broadcast("onBroadcast", j);
     return json{{"code", 0}};
   });
+  handle("burst", [this](session&, const json& j) { // n broadcasts from one handler
+    for (int i = 0; i < j.value("n", 10); ++i)
+      members.broadcast("onBurst", json{{"i", i}});
+    return json{{"code", 0}};
+  });
+  handle("farewell", [this](session& s, const bytes&) { // a last broadcast, then close
+    members.broadcast("onFarewell", json{{"from", s.id()}});
+    s.close();
+  });
   handle("later", [this](session& s, const bytes&) {
     auto mid = s.last_mid();
     after(std::chrono::milliseconds(30), [s, mid] { s.response_to(mid, json{{"late", true}}); });

@@ -13,6 +13,7 @@ struct transport_metrics {
   metrics::counter& refused;
   metrics::counter& bytes_in;
   metrics::counter& bytes_out;
+  metrics::counter& writes;
   metrics::counter& write_queue_closes;
 };
 

@@ -1,0 +1,62 @@
+#include "nanocaf/deferred_writes.hpp"
+
+#include <utility>
+#include <vector>
+
+#include "nanocaf/log.hpp"
+
+namespace nanocaf {
+
+namespace {
+
+// Handlers whose writes may be held back together. Enough to fold a burst of broadcasts into
+// one write per member; few enough that a push waits at most a few handlers' time.
+constexpr int handlers_per_flush = 16;
+
+struct thread_deferral {
+  int depth = 0;
+  int handlers = 0;
+  std::vector<std::shared_ptr<deferred_writer>> writers;
+  std::vector<std::shared_ptr<deferred_writer>> flushing; // kept for its capacity
+};
+
+thread_local thread_deferral current;
+
+void write_all_deferred() {
+  auto& d = current;
+  d.handlers = 0;
+  // write_deferred() runs with the deferral closed, so it writes and never defers again.
+  auto depth = std::exchange(d.depth, 0);
+  d.flushing.swap(d.writers);
+  for (auto& w : d.flushing) {
+    try {
+      w->write_deferred();
+    } catch (const std::exception& e) { // out of memory copying a remainder: that client only
+      log::warn("deferred write failed: ", e.what());
+    }
+  }
+  d.flushing.clear();
+  d.depth = depth;
+}
+
+} // namespace
+
+write_deferral::write_deferral() noexcept { ++current.depth; }
+
+write_deferral::~write_deferral() {
+  if (--current.depth == 0 && !current.writers.empty())
+    write_all_deferred();
+}
+
+bool write_deferral::active() noexcept { return current.depth > 0; }
+
+void write_deferral::defer(std::shared_ptr<deferred_writer> w) {
+  current.writers.push_back(std::move(w));
+}
+
+void write_deferral::handler_done() {
+  if (++current.handlers >= handlers_per_flush && !current.writers.empty())
+    write_all_deferred();
+}
+
+} // namespace nanocaf
