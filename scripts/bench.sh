@@ -2,7 +2,7 @@
 # The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
 # alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
 #   echo over TCP and over WebSocket (100 and 1000 connections each), broadcast (100 and
-#   1000 members), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate),
+#   1000 members, 1 and 4 broadcasts in flight), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate),
 #   batched and, as the in-run stand-in for nano's forwarding, one unary call per message.
 # Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
 # Writes results/<time>/results.jsonl, table.md and plot.png (gnuplot) and prints the table.
@@ -74,8 +74,11 @@ for pass in $(seq 1 "$passes"); do
     stop_all
   done
   single
+  # One broadcast in flight (each member gets one push per write), then four: the pushes a
+  # member is due meanwhile then share one write.
   for members in 100 1000; do
     load "nanocaf broadcast $members" --port 3250 --mode broadcast --conns "$members" --window 1 --duration "$secs" --pid "${pids[0]}"
+    load "nanocaf broadcast $members window 4" --port 3250 --mode broadcast --conns "$members" --window 4 --duration "$secs" --pid "${pids[0]}"
   done
   stop_all
   single

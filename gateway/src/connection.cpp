@@ -40,16 +40,33 @@ void connection::use_websocket_framing(std::uint64_t max_message) {
   ws_ = std::make_unique<ws_framing>(max_message);
 }
 
+namespace {
+
+// One packet per binary message (spec 1.1). A broadcast sends the same packet to every member:
+// its frame is built once per thread and shared, as the packet is.
+shared_bytes websocket_message(const shared_bytes& packet) {
+  thread_local shared_bytes last_packet, last_frame;
+  if (packet != last_packet) {
+    last_frame = std::make_shared<const std::string>(ws_framing::frame(ws_framing::op_binary, *packet));
+    last_packet = packet->size() <= 64 * 1024 ? packet : nullptr; // a big one is not kept
+  }
+  auto frame = last_frame;
+  if (!last_packet)
+    last_frame = nullptr;
+  return frame;
+}
+
+} // namespace
+
 void connection::send(shared_bytes packet) {
-  // One packet per binary message (spec 1.1).
   if (ws_)
-    packet = std::make_shared<const std::string>(ws_framing::frame(ws_framing::op_binary, *packet));
+    packet = websocket_message(packet);
   enqueue(std::move(packet));
 }
 
 bool connection::send_deferred(shared_bytes packet) {
   if (ws_)
-    packet = std::make_shared<const std::string>(ws_framing::frame(ws_framing::op_binary, *packet));
+    packet = websocket_message(packet);
   return enqueue(std::move(packet), true);
 }
 
