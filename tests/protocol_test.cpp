@@ -283,6 +283,23 @@ TEST_P(Protocol, WhatAHandlerSentBeforeClosingItsSessionArrivesFirst) {
   EXPECT_TRUE(staying->push("onFarewell"));
 }
 
+TEST_P(Protocol, AHandlersBigBurstIsWrittenAsItGoesNotHeldPastTheBound) {
+  server_config cfg;
+  cfg.gateway.write_queue_limit = 1u << 20;
+  test_server srv{cfg};
+  auto c = ready(srv);
+  ASSERT_TRUE(c->response(c->request("probe.join", "")));
+  // 1.5 MB in 50 broadcasts from one handler to a client that reads: held back whole, it
+  // would pass the 1 MiB bound and the client would be closed as a slow reader.
+  auto id = c->request("probe.burst", R"({"n":50,"size":30000})");
+  for (int i = 0; i < 50; ++i) {
+    auto push = c->push("onBurst");
+    ASSERT_TRUE(push) << "push " << i;
+    EXPECT_EQ(json::parse(push->payload)["i"], i);
+  }
+  EXPECT_TRUE(c->response(id));
+}
+
 TEST_P(Protocol, SessionDataAndBind) {
   test_server srv;
   auto c = ready(srv);

@@ -24,7 +24,6 @@ thread_local thread_deferral current;
 
 void write_all_deferred() {
   auto& d = current;
-  d.handlers = 0;
   // write_deferred() runs with the deferral closed, so it writes and never defers again.
   auto depth = std::exchange(d.depth, 0);
   d.flushing.swap(d.writers);
@@ -44,7 +43,10 @@ void write_all_deferred() {
 write_deferral::write_deferral() noexcept { ++current.depth; }
 
 write_deferral::~write_deferral() {
-  if (--current.depth == 0 && !current.writers.empty())
+  if (--current.depth != 0)
+    return;
+  current.handlers = 0;
+  if (!current.writers.empty())
     write_all_deferred();
 }
 
@@ -55,7 +57,10 @@ void write_deferral::defer(std::shared_ptr<deferred_writer> w) {
 }
 
 void write_deferral::handler_done() {
-  if (++current.handlers >= handlers_per_flush && !current.writers.empty())
+  if (++current.handlers < handlers_per_flush)
+    return;
+  current.handlers = 0;
+  if (!current.writers.empty())
     write_all_deferred();
 }
 

@@ -42,6 +42,9 @@ void connection::use_websocket_framing(std::uint64_t max_message) {
 
 namespace {
 
+// What a connection holds back for a deferral at most; past it, what it holds is written.
+constexpr std::size_t max_held_bytes = 64 * 1024;
+
 // One packet per binary message (spec 1.1). A broadcast sends the same packet to every member:
 // its frame is built once per thread and shared, as the packet is.
 shared_bytes websocket_message(const shared_bytes& packet) {
@@ -148,7 +151,7 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
     if (closed_ || close_after_flush_)
       return false;
     const bool idle = !write_in_flight_ && !flush_posted_ && pending_.empty();
-    hold = idle && may_defer && owned;
+    hold = idle && may_defer && owned && owned->size() < max_held_bytes;
     // Idle connection: write straight away from this thread, saving the hop to the strand
     // and the asynchronous write (most replies go out this way). finish() sets closed_ under
     // this lock before the socket is closed, so the descriptor is still ours here.
@@ -179,9 +182,15 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
       deferred_ = true;
       return true;
     }
-    // Held packets are written by the deferral that holds them, soon: join them.
-    if (!write_in_flight_ && !flush_posted_ && !deferred_)
+    // Held packets are written by the deferral that holds them, soon: join them, up to a
+    // point (a handler pushing megabytes to a client that reads them must not hit the bound).
+    if (deferred_ && !write_in_flight_ && !flush_posted_ && queued_bytes_ >= max_held_bytes) {
+      write_held();
+      if (!pending_.empty())
+        post_flush = flush_posted_ = true;
+    } else if (!write_in_flight_ && !flush_posted_ && !deferred_) {
       post_flush = flush_posted_ = true;
+    }
   }
   if (post_flush)
     boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });

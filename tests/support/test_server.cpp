@@ -59,8 +59,9 @@ void probe::setup() {
     return json{{"code", 0}};
   });
   handle("burst", [this](session&, const json& j) { // n broadcasts from one handler
+    std::string pad(static_cast<std::size_t>(j.value("size", 0)), 'x');
     for (int i = 0; i < j.value("n", 10); ++i)
-      members.broadcast("onBurst", json{{"i", i}});
+      members.broadcast("onBurst", json{{"i", i}, {"pad", pad}});
     return json{{"code", 0}};
   });
   handle("farewell", [this](session& s, const bytes&) { // a last broadcast, then close
