@@ -1,6 +1,7 @@
 #include "nanocaf/group.hpp"
 
 #include "detail/session_core.hpp"
+#include "nanocaf/deferred_writes.hpp"
 
 namespace nanocaf {
 
@@ -119,7 +120,7 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
       packet = std::move(buf);
       encoded_for = core.ctx.get();
     }
-    core.out->send(packet);
+    write_deferral::send(core.out, packet); // a burst of broadcasts: one write per member
   }
   return errc::ok;
 }

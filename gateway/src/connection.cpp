@@ -67,13 +67,13 @@ void connection::send(shared_bytes packet) {
   enqueue(std::move(packet));
 }
 
-bool connection::send_deferred(shared_bytes packet) {
+bool connection::send_or_hold(shared_bytes packet) {
   if (ws_)
     packet = websocket_message(packet);
   return enqueue(std::move(packet), true);
 }
 
-void connection::write_deferred() {
+void connection::write_held() {
   bool post_flush = false;
   {
     std::lock_guard<std::mutex> guard{mu_};
@@ -84,7 +84,7 @@ void connection::write_deferred() {
       deferred_ = false;
       return;
     }
-    write_held();
+    write_held_locked();
     if (!pending_.empty())
       post_flush = flush_posted_ = true; // the socket is full (or cannot write at once)
   }
@@ -92,7 +92,7 @@ void connection::write_deferred() {
     boost::asio::post(ex_, [self = shared_from_this()] { self->flush(); });
 }
 
-void connection::write_held() {
+void connection::write_held_locked() {
   deferred_ = false;
   if (pending_.empty())
     return;
@@ -185,7 +185,7 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
     // Held packets are written by the deferral that holds them, soon: join them, up to a
     // point (a handler pushing megabytes to a client that reads them must not hit the bound).
     if (deferred_ && !write_in_flight_ && !flush_posted_ && queued_bytes_ >= max_held_bytes) {
-      write_held();
+      write_held_locked();
       if (!pending_.empty())
         post_flush = flush_posted_ = true;
     } else if (!write_in_flight_ && !flush_posted_ && !deferred_) {
@@ -228,7 +228,7 @@ void connection::close() {
     // Pushes held for the end of this job were sent before the close: they go first, as
     // they would have without the deferral (what the socket does not take at once is lost).
     if (deferred_ && !closed_ && !write_in_flight_ && !flush_posted_)
-      write_held();
+      write_held_locked();
     closed_ = true;
     pending_.clear();
   }

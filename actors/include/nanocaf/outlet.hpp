@@ -25,6 +25,16 @@ public:
     send(std::make_shared<const std::string>(packet));
   }
 
+  /// For a write_deferral (nanocaf/deferred_writes.hpp): like send(), but an outlet with
+  /// nothing queued may hold the packet, and what follows it, until write_held(). True when it
+  /// holds; the deferral then calls write_held() when it ends. By default: send() at once.
+  virtual bool send_or_hold(shared_bytes packet) {
+    send(std::move(packet));
+    return false;
+  }
+  /// Writes what send_or_hold() held, at once.
+  virtual void write_held() {}
+
   /// Writes what is queued, then `kick_packet`, then closes.
   virtual void kick(shared_bytes kick_packet) = 0;
 

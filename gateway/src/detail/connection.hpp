@@ -50,12 +50,10 @@ public:
   void use_websocket_framing(std::uint64_t max_message);
 
   void send(shared_bytes packet) override;
-  /// The same, but a connection with nothing queued holds the packet back, with whatever else
-  /// is sent to it meanwhile, until write_deferred(). True when the caller must call that
-  /// (inside a write_deferral, when it ends).
-  bool send_deferred(shared_bytes packet);
-  /// Writes what send_deferred() held back, in one system call when the socket takes it.
-  void write_deferred();
+  /// Holds the packet when nothing is queued, with whatever else is sent meanwhile (up to
+  /// 64 KiB), until write_held(): in one system call when the socket takes it all.
+  bool send_or_hold(shared_bytes packet) override;
+  void write_held() override;
   void send_copy(std::string_view packet) override;
   void kick(shared_bytes kick_packet) override;
   void close() override;
@@ -92,7 +90,7 @@ private:
   void flush(); // on the strand
   bool decode(std::string_view bytes);
   /// Queues `packet` (already framed) for writing; any thread. With `may_defer`, an idle
-  /// connection holds it back instead of writing at once and returns true (see send_deferred).
+  /// connection holds it back instead of writing at once and returns true (see send_or_hold).
   bool enqueue(shared_bytes packet, bool may_defer = false);
   /// The same for `bytes`, which are `owned` when that is set, and copied if they must wait.
   bool enqueue(std::string_view bytes, shared_bytes owned, bool may_defer = false);
@@ -100,7 +98,7 @@ private:
   /// in part is copied. Queue lock held.
   void consume_pending(std::size_t n);
   /// Writes the held packets at once, as far as the socket takes them. Queue lock held.
-  void write_held();
+  void write_held_locked();
   /// Queues `last`, then ends the connection with `reason` once it is written.
   void end_after(shared_bytes last, std::string reason);
 
@@ -120,7 +118,7 @@ private:
   std::size_t queued_bytes_ = 0;
   bool write_in_flight_ = false;
   bool flush_posted_ = false;
-  bool deferred_ = false; // pending_ is held for a write_deferred() to come: no flush posted
+  bool deferred_ = false; // pending_ is held for a write_held() to come: no flush posted
   bool close_after_flush_ = false;
   std::string end_reason_; // why, once close_after_flush_
   bool closed_ = false;

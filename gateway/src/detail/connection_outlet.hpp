@@ -8,7 +8,6 @@
 #include <string>
 
 #include "detail/connection.hpp"
-#include "nanocaf/deferred_writes.hpp"
 
 namespace nanocaf::detail {
 
@@ -18,28 +17,23 @@ struct gateway_liveness {
   bool open = true;
 };
 
-class connection_outlet final : public outlet,
-                                public deferred_writer,
-                                public std::enable_shared_from_this<connection_outlet> {
+class connection_outlet final : public outlet {
 public:
   connection_outlet(std::weak_ptr<connection> conn, std::string remote,
                     std::shared_ptr<gateway_liveness> live)
     : conn_(std::move(conn)), remote_(std::move(remote)), live_(std::move(live)) {}
 
-  /// Shared packets (broadcasts) wait for the end of the sender's deferral, if it has one;
-  /// the deferral then holds this proxy, never the connection (see with()).
   void send(shared_bytes packet) override {
-    if (!write_deferral::active()) {
-      with([&](connection& c) { c.send(std::move(packet)); });
-      return;
-    }
-    bool held = false;
-    with([&](connection& c) { held = c.send_deferred(std::move(packet)); });
-    if (held)
-      write_deferral::defer(shared_from_this());
+    with([&](connection& c) { c.send(std::move(packet)); });
   }
-  void write_deferred() override {
-    with([](connection& c) { c.write_deferred(); });
+  /// A write deferral holds this proxy, never the connection (see with()).
+  bool send_or_hold(shared_bytes packet) override {
+    bool held = false;
+    with([&](connection& c) { held = c.send_or_hold(std::move(packet)); });
+    return held;
+  }
+  void write_held() override {
+    with([](connection& c) { c.write_held(); });
   }
   void send_copy(std::string_view packet) override {
     with([&](connection& c) { c.send_copy(packet); });
