@@ -300,6 +300,28 @@ TEST_P(Protocol, AHandlersBigBurstIsWrittenAsItGoesNotHeldPastTheBound) {
   EXPECT_TRUE(c->response(id));
 }
 
+TEST_P(Protocol, HeldPushesWrittenInPartToALateReaderArriveWholeAndInOrder) {
+  server_config cfg;
+  cfg.gateway.write_queue_limit = 64u << 20;
+  test_server srv{cfg};
+  auto c = ready(srv);
+  ASSERT_TRUE(c->response(c->request("probe.join", "")));
+  // 9 MB to a client that reads only later, more than the kernel's buffers take (a send
+  // buffer grows to 4 MB here): a write of what is held is cut in the middle of a packet,
+  // and the rest waits in the queue.
+  constexpr int n = 300;
+  auto id = c->request("probe.burst", R"({"n":300,"size":30000})");
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < n; ++i) {
+    auto push = c->push("onBurst");
+    ASSERT_TRUE(push) << "push " << i;
+    auto body = json::parse(push->payload);
+    EXPECT_EQ(body["i"], i);
+    EXPECT_EQ(body["pad"].get<std::string>().size(), 30000u);
+  }
+  EXPECT_TRUE(c->response(id));
+}
+
 TEST_P(Protocol, SessionDataAndBind) {
   test_server srv;
   auto c = ready(srv);
