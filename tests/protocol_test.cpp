@@ -39,6 +39,16 @@ protected:
     EXPECT_TRUE(m.has_value());
     return m ? json::parse(m->payload) : json();
   }
+  // The `n` pushes of a probe.burst, in order, each with its `pad` bytes of padding.
+  static void expect_burst(test_client& c, int n, std::size_t pad) {
+    for (int i = 0; i < n; ++i) {
+      auto push = c.push("onBurst");
+      ASSERT_TRUE(push) << "push " << i;
+      auto b = json::parse(push->payload);
+      ASSERT_EQ(b["i"], i);
+      ASSERT_EQ(b["pad"].get<std::string>().size(), pad);
+    }
+  }
 };
 
 std::string transport_name(const ::testing::TestParamInfo<test_client::transport>& info) {
@@ -292,11 +302,7 @@ TEST_P(Protocol, AHandlersBigBurstIsWrittenAsItGoesNotHeldPastTheBound) {
   // 1.5 MB in 50 broadcasts from one handler to a client that reads: held back whole, it
   // would pass the 1 MiB bound and the client would be closed as a slow reader.
   auto id = c->request("probe.burst", R"({"n":50,"size":30000})");
-  for (int i = 0; i < 50; ++i) {
-    auto push = c->push("onBurst");
-    ASSERT_TRUE(push) << "push " << i;
-    EXPECT_EQ(json::parse(push->payload)["i"], i);
-  }
+  expect_burst(*c, 50, 30000);
   EXPECT_TRUE(c->response(id));
 }
 
@@ -309,16 +315,9 @@ TEST_P(Protocol, HeldPushesWrittenInPartToALateReaderArriveWholeAndInOrder) {
   // 9 MB to a client that reads only later, more than the kernel's buffers take (a send
   // buffer grows to 4 MB here): a write of what is held is cut in the middle of a packet,
   // and the rest waits in the queue.
-  constexpr int n = 300;
   auto id = c->request("probe.burst", R"({"n":300,"size":30000})");
   std::this_thread::sleep_for(300ms);
-  for (int i = 0; i < n; ++i) {
-    auto push = c->push("onBurst");
-    ASSERT_TRUE(push) << "push " << i;
-    auto body = json::parse(push->payload);
-    EXPECT_EQ(body["i"], i);
-    EXPECT_EQ(body["pad"].get<std::string>().size(), 30000u);
-  }
+  expect_burst(*c, 300, 30000);
   EXPECT_TRUE(c->response(id));
 }
 

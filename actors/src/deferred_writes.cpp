@@ -50,8 +50,6 @@ write_deferral::~write_deferral() {
     write_all_deferred();
 }
 
-bool write_deferral::active() noexcept { return current.depth > 0; }
-
 void write_deferral::send(const std::shared_ptr<outlet>& out, shared_bytes packet) {
   if (current.depth == 0)
     out->send(std::move(packet));

@@ -25,8 +25,6 @@ public:
   write_deferral(const write_deferral&) = delete;
   write_deferral& operator=(const write_deferral&) = delete;
 
-  /// True while a deferral is open on this thread.
-  static bool active() noexcept;
   /// Sends `packet` through `out`; inside a deferral `out` may hold it until the deferral ends
   /// (or until a few handlers have run, so that a long actor job does not hold pushes back).
   static void send(const std::shared_ptr<outlet>& out, shared_bytes packet);
