@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cassert>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/write.hpp>
 
 namespace nanocaf::detail {
@@ -20,18 +20,48 @@ tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, serial_execu
                                std::shared_ptr<gateway_liveness> live, transport_metrics& stats)
   : connection(std::move(ex), std::move(remote), lim, registry, std::move(live), stats),
     socket_(std::move(socket)) {
+  assert(socket_.get_executor() == ex_ && "handlers rely on the socket's executor being ex_");
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   socket_.non_blocking(true, ignored);
 }
 
+// The socket and the linger timer were made on ex_, so their handlers run on it without
+// bind_executor: a bound handler would carry two more polymorphic executors (96 bytes).
+
+namespace {
+// Plain operator new, at the operation's own size. Asio otherwise takes an operation's memory
+// from a per-thread cache of recently freed blocks, whatever their size: the wait each idle
+// connection keeps pending would hold the block of the accept before it (about 300 bytes).
+template <class T>
+struct exact_size_allocator {
+  using value_type = T;
+  exact_size_allocator() noexcept = default;
+  template <class U>
+  exact_size_allocator(const exact_size_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  template <class U>
+  bool operator==(const exact_size_allocator<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const exact_size_allocator<U>&) const noexcept { return false; }
+};
+} // namespace
+
+struct tcp_connection::readable_handler {
+  std::shared_ptr<tcp_connection> self;
+
+  using allocator_type = exact_size_allocator<void>;
+  allocator_type get_allocator() const noexcept { return {}; }
+
+  void operator()(const boost::system::error_code& ec) const { self->on_readable(ec); }
+};
+
 void tcp_connection::start_reading() {
   if (finished())
     return;
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
-                     boost::asio::bind_executor(
-                       ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
-                              const boost::system::error_code& ec) { self->on_readable(ec); }));
+                     readable_handler{std::static_pointer_cast<tcp_connection>(shared_from_this())});
 }
 
 void tcp_connection::on_readable(const boost::system::error_code& ec) {
@@ -71,11 +101,9 @@ void tcp_connection::write_batch(const std::vector<shared_bytes>& batch) {
   for (auto& p : batch)
     gather_.emplace_back(p->data(), p->size());
   // One write (writev) for everything queued since the last one.
-  boost::asio::async_write(
-    socket_, gather_,
-    boost::asio::bind_executor(
-      ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
-             const boost::system::error_code& ec, std::size_t) { self->on_written(ec); }));
+  boost::asio::async_write(socket_, gather_,
+                           [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+                             const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
 }
 
 void tcp_connection::shutdown_transport(bool graceful) {
@@ -86,37 +114,36 @@ void tcp_connection::shutdown_transport(bool graceful) {
   }
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
   linger_timer_ = std::make_unique<boost::asio::steady_timer>(ex_, std::chrono::seconds(2));
-  linger_timer_->async_wait(boost::asio::bind_executor(
-    ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
-           const boost::system::error_code&) {
+  linger_timer_->async_wait(
+    [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+      const boost::system::error_code&) {
       boost::system::error_code ignored;
       self->socket_.close(ignored);
-    }));
+    });
   linger();
 }
 
 void tcp_connection::linger() {
   socket_.async_wait(
     boost::asio::ip::tcp::socket::wait_read,
-    boost::asio::bind_executor(
-      ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
-             const boost::system::error_code& ec) {
-        if (ec)
-          return; // closed by the deadline
-        boost::system::error_code rec;
-        for (;;) {
-          self->socket_.read_some(boost::asio::buffer(read_buffer), rec);
-          if (rec)
-            break;
-        }
-        if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
-          self->linger();
-          return;
-        }
-        self->linger_timer_->cancel(); // the peer's FIN (or an error): done
-        boost::system::error_code ignored;
-        self->socket_.close(ignored);
-      }));
+    [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+      const boost::system::error_code& ec) {
+      if (ec)
+        return; // closed by the deadline
+      boost::system::error_code rec;
+      for (;;) {
+        self->socket_.read_some(boost::asio::buffer(read_buffer), rec);
+        if (rec)
+          break;
+      }
+      if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+        self->linger();
+        return;
+      }
+      self->linger_timer_->cancel(); // the peer's FIN (or an error): done
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
 }
 
 } // namespace nanocaf::detail

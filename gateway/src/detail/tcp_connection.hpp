@@ -22,6 +22,7 @@ protected:
   std::ptrdiff_t write_now(std::string_view bytes) override;
 
 private:
+  struct readable_handler; // the wait's handler, allocated at its own size
   void on_readable(const boost::system::error_code& ec);
   // After a kick: send FIN, drain what the peer still sends, close on its FIN or a deadline.
   // Closing with unread input would send RST and could destroy the kick in flight.
