@@ -53,7 +53,7 @@ caf::behavior session_clock(caf::event_based_actor* self, std::shared_ptr<node_c
         }
       }
       for (auto& [actor, what] : due)
-        caf::anon_send(actor, what);
+        caf::anon_send(actor, what, std::string{}); // the session's event case: (what, why)
       self->delayed_send(self, period, clock_tick_atom::value);
     },
   };
