@@ -60,8 +60,8 @@ struct tcp_connection::readable_handler {
 void tcp_connection::start_reading() {
   if (finished())
     return;
-  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
-                     readable_handler{std::static_pointer_cast<tcp_connection>(shared_from_this())});
+  auto self = std::static_pointer_cast<tcp_connection>(shared_from_this());
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, readable_handler{std::move(self)});
 }
 
 void tcp_connection::on_readable(const boost::system::error_code& ec) {
@@ -101,9 +101,10 @@ void tcp_connection::write_batch(const std::vector<shared_bytes>& batch) {
   for (auto& p : batch)
     gather_.emplace_back(p->data(), p->size());
   // One write (writev) for everything queued since the last one.
-  boost::asio::async_write(socket_, gather_,
-                           [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
-                             const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
+  boost::asio::async_write(
+    socket_, gather_,
+    [self = std::static_pointer_cast<tcp_connection>(shared_from_this())](
+      const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
 }
 
 void tcp_connection::shutdown_transport(bool graceful) {
