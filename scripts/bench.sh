@@ -2,8 +2,10 @@
 # The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
 # alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
 #   echo over TCP and over WebSocket (100 and 1000 connections each), broadcast (100 and
-#   1000 members, 1 and 4 broadcasts in flight), idle memory (TCP and WebSocket), and the cluster (gate -> backend -> gate),
-#   batched and, as the in-run stand-in for nano's forwarding, one unary call per message.
+#   1000 members, 1 and 4 broadcasts in flight), idle memory (TCP and WebSocket at 5000, and TCP
+#   at as many connections as the machine allows, up to 100,000), and the cluster (gate ->
+#   backend -> gate), batched and, as the in-run stand-in for nano's forwarding, one unary call
+#   per message.
 # Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
 # Writes results/<time>/results.jsonl, table.md and plot.png (gnuplot) and prints the table.
 # The load client is ../shared/bench's loadgen, built into build/bench-tools.
@@ -27,6 +29,16 @@ dir=$(scripts/build.sh | tail -n 1)
 tools=build/bench-tools
 mkdir -p "$tools"
 [ -x "$tools/loadgen" ] || ../shared/bench/build.sh "$root/$tools/loadgen" >/dev/null
+# The server and the load client inherit this: as many descriptors as the machine allows. The
+# idle row at the limit also stays within the local port range (one client address).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 1048576 2>/dev/null || true
+fd_limit=$(ulimit -n)
+[ "$fd_limit" = unlimited ] && fd_limit=1048576
+read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
+max_idle=100000
+[ $((fd_limit - 100)) -lt "$max_idle" ] && max_idle=$((fd_limit - 100))
+[ $((port_hi - port_lo - 100)) -lt "$max_idle" ] && max_idle=$((port_hi - port_lo - 100))
+echo "descriptor limit $fd_limit, local ports $port_lo-$port_hi: idle row at $max_idle connections"
 out="results/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 json="$root/$out/results.jsonl"
@@ -86,6 +98,9 @@ for pass in $(seq 1 "$passes"); do
   stop_all
   single
   load "nanocaf idle ws 5000" --port 3251 --ws --path /nano --mode idle --conns 5000 --settle 3 --duration 5 --pid "${pids[0]}"
+  stop_all
+  single
+  load "nanocaf idle tcp $max_idle (fd limit $fd_limit)" --port 3250 --mode idle --conns "$max_idle" --settle 3 --duration 5 --pid "${pids[0]}"
   stop_all
   # Cluster: master anywhere, gate and backend on core 0; batched (our Relay path), then one
   # unary gRPC call per message as nano forwards (--cluster-batches 0), in the same run.
