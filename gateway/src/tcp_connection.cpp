@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cassert>
+#include <utility>
 
 #include <boost/asio/write.hpp>
 
@@ -30,17 +31,38 @@ tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, serial_execu
 // bind_executor: a bound handler would carry two more polymorphic executors (96 bytes).
 
 namespace {
-// Plain operator new, at the operation's own size. Asio otherwise takes an operation's memory
-// from a per-thread cache of recently freed blocks, whatever their size: the wait each idle
-// connection keeps pending would hold the block of the accept before it (about 300 bytes).
+// At the operation's own size, with one spare block per thread. Asio otherwise takes an
+// operation's memory from a per-thread cache of recently freed blocks, whatever their size:
+// the wait each idle connection keeps pending would hold the block of the accept before it
+// (about 300 bytes). The spare block keeps the busy path (a wait ends, the next begins) free
+// of malloc and free.
+struct spare_block {
+  void* block = nullptr;
+  std::size_t size = 0;
+  ~spare_block() { ::operator delete(block); } // at the thread's exit
+};
+thread_local spare_block spare;
+
 template <class T>
 struct exact_size_allocator {
   using value_type = T;
   exact_size_allocator() noexcept = default;
   template <class U>
   exact_size_allocator(const exact_size_allocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  T* allocate(std::size_t n) {
+    auto size = n * sizeof(T);
+    if (spare.block != nullptr && spare.size == size)
+      return static_cast<T*>(std::exchange(spare.block, nullptr));
+    return static_cast<T*>(::operator new(size));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (spare.block == nullptr) {
+      spare.block = p;
+      spare.size = n * sizeof(T);
+      return;
+    }
+    ::operator delete(p);
+  }
   template <class U>
   bool operator==(const exact_size_allocator<U>&) const noexcept { return true; }
   template <class U>
