@@ -39,15 +39,26 @@ protected:
     EXPECT_TRUE(m.has_value());
     return m ? json::parse(m->payload) : json();
   }
-  // The `n` pushes of a probe.burst, in order, each with its `pad` bytes of padding.
-  static void expect_burst(test_client& c, int n, std::size_t pad) {
+  // One member, one handler broadcasting `n` pushes of `pad` bytes (probe.burst) under a write
+  // queue bound of `write_queue_limit`; the client starts reading after `read_after`. Every
+  // push must arrive whole and in order, then the reply.
+  void burst_to_one_member(std::size_t write_queue_limit, int n, std::size_t pad,
+                           std::chrono::milliseconds read_after) {
+    server_config cfg;
+    cfg.gateway.write_queue_limit = write_queue_limit;
+    test_server srv{cfg};
+    auto c = ready(srv);
+    ASSERT_TRUE(c->response(c->request("probe.join", "")));
+    auto id = c->request("probe.burst", json{{"n", n}, {"size", pad}}.dump());
+    std::this_thread::sleep_for(read_after);
     for (int i = 0; i < n; ++i) {
-      auto push = c.push("onBurst");
+      auto push = c->push("onBurst");
       ASSERT_TRUE(push) << "push " << i;
       auto b = json::parse(push->payload);
       ASSERT_EQ(b["i"], i);
       ASSERT_EQ(b["pad"].get<std::string>().size(), pad);
     }
+    EXPECT_TRUE(c->response(id));
   }
 };
 
@@ -294,31 +305,16 @@ TEST_P(Protocol, WhatAHandlerSentBeforeClosingItsSessionArrivesFirst) {
 }
 
 TEST_P(Protocol, AHandlersBigBurstIsWrittenAsItGoesNotHeldPastTheBound) {
-  server_config cfg;
-  cfg.gateway.write_queue_limit = 1u << 20;
-  test_server srv{cfg};
-  auto c = ready(srv);
-  ASSERT_TRUE(c->response(c->request("probe.join", "")));
   // 1.5 MB in 50 broadcasts from one handler to a client that reads: held back whole, it
   // would pass the 1 MiB bound and the client would be closed as a slow reader.
-  auto id = c->request("probe.burst", R"({"n":50,"size":30000})");
-  expect_burst(*c, 50, 30000);
-  EXPECT_TRUE(c->response(id));
+  burst_to_one_member(1u << 20, 50, 30000, 0ms);
 }
 
 TEST_P(Protocol, HeldPushesWrittenInPartToALateReaderArriveWholeAndInOrder) {
-  server_config cfg;
-  cfg.gateway.write_queue_limit = 64u << 20;
-  test_server srv{cfg};
-  auto c = ready(srv);
-  ASSERT_TRUE(c->response(c->request("probe.join", "")));
   // 9 MB to a client that reads only later, more than the kernel's buffers take (a send
   // buffer grows to 4 MB here): a write of what is held is cut in the middle of a packet,
   // and the rest waits in the queue.
-  auto id = c->request("probe.burst", R"({"n":300,"size":30000})");
-  std::this_thread::sleep_for(300ms);
-  expect_burst(*c, 300, 30000);
-  EXPECT_TRUE(c->response(id));
+  burst_to_one_member(64u << 20, 300, 30000, 300ms);
 }
 
 TEST_P(Protocol, SessionDataAndBind) {

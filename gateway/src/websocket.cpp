@@ -1,7 +1,7 @@
 #include "nanocaf/codec/websocket.hpp"
 
 // SHA1_Init and friends are deprecated in OpenSSL 3 in favour of EVP, but the EVP path (and
-// the one-shot SHA1(), built on it) loads OpenSSL's provider machinery on first use: 2.3 MB of
+// the one-shot SHA1(), built on it) loads OpenSSL's provider machinery on first use: 2 MB of
 // resident memory for one 20-byte digest per handshake, and an algorithm fetch per call.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
