@@ -252,7 +252,7 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
   auto& ctx = impl_->ctx;
   auto core = std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx);
   auto id = core->id;
-  auto actor = impl_->sys->spawn(detail::session_actor, core);
+  auto actor = detail::spawn_session_actor(*impl_->sys, core);
   {
     std::lock_guard<std::mutex> guard{ctx->sessions_mu};
     if (impl_->stopped) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 
+#include <caf/actor.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -33,17 +34,10 @@ struct service_state {
 caf::behavior service_actor(caf::stateful_actor<service_state>* self,
                             std::shared_ptr<component> comp);
 
-enum class session_phase : std::uint8_t { start, handshake, working, closing };
-
-struct session_state {
-  std::shared_ptr<session_core> core;
-  session_phase at = session_phase::start;
-  static inline const char* name = "nanocaf.session";
-};
-
 /// One per client connection: handshake, ack, heartbeats, decode and dispatch (spec 1.6-1.8).
-caf::behavior session_actor(caf::stateful_actor<session_state>* self,
-                            std::shared_ptr<session_core> core);
+/// It takes a packet_batch, a session_task_msg, and (atom, reason) events from the session
+/// clock and the gateway.
+caf::actor spawn_session_actor(caf::actor_system& sys, std::shared_ptr<session_core> core);
 
 /// Steady-clock milliseconds, the unit of the session timing fields.
 std::int64_t now_ms();
