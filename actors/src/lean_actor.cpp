@@ -20,7 +20,8 @@ lean_actor::lean_actor(caf::actor_config& cfg) : caf::monitorable_actor(cfg) {
 }
 
 lean_actor::~lean_actor() {
-  // cleanup() has emptied the cache unless the actor never ran; free what is left.
+  // cleanup() ran before this (in on_destroy at the latest) and emptied the cache; this only
+  // frees what a path that skipped it would leave.
   while (cache_ != nullptr) {
     caf::mailbox_element_ptr x{cache_};
     cache_ = static_cast<caf::mailbox_element*>(x->next);
