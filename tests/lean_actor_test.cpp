@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@ constexpr int senders = 4;
 constexpr int per_sender = 20000;
 
 // What the test actor saw; written by the actor only, read once the test has waited for it.
+// Shared with the actor: it may still be writing (the end of a handler) when a test, having
+// seen what it waited for, returns.
 struct record {
   std::array<int, senders> last{};
   std::atomic<int> handled{0};
@@ -40,7 +43,8 @@ struct record {
 
 class test_actor final : public nanocaf::detail::lean_actor {
 public:
-  test_actor(caf::actor_config& cfg, record* r) : lean_actor(cfg), r_(r) {
+  test_actor(caf::actor_config& cfg, std::shared_ptr<record> r)
+    : lean_actor(cfg), r_(std::move(r)) {
     r_->last.fill(-1);
   }
 
@@ -69,7 +73,7 @@ private:
     r_->inside = false;
   }
 
-  record* r_;
+  std::shared_ptr<record> r_;
 };
 
 class LeanActor : public ::testing::TestWithParam<const char*> {
@@ -89,7 +93,7 @@ protected:
     return policy == "sharing" ? sharing : stealing;
   }
 
-  caf::actor spawn(record* r) {
+  caf::actor spawn(const std::shared_ptr<record>& r) {
     caf::actor_config cfg;
     return caf::make_actor<test_actor, caf::actor>(sys_.next_actor_id(), sys_.node(), &sys_,
                                                    cfg, r);
@@ -120,8 +124,8 @@ bool wait_for(const std::atomic<int>& n, int want) {
 }
 
 TEST_P(LeanActor, HandlesEveryMessageOneAtATimeInOrderPerSender) {
-  record r;
-  auto a = spawn(&r);
+  auto r = std::make_shared<record>();
+  auto a = spawn(r);
   std::vector<std::thread> threads;
   for (int from = 0; from < senders; ++from)
     threads.emplace_back([&, from] {
@@ -130,17 +134,17 @@ TEST_P(LeanActor, HandlesEveryMessageOneAtATimeInOrderPerSender) {
     });
   for (auto& t : threads)
     t.join();
-  ASSERT_TRUE(wait_for(r.handled, senders * per_sender)) << r.handled.load() << " handled";
-  EXPECT_EQ(r.out_of_order.load(), 0);
-  EXPECT_EQ(r.overlapping.load(), 0);
+  ASSERT_TRUE(wait_for(r->handled, senders * per_sender)) << r->handled.load() << " handled";
+  EXPECT_EQ(r->out_of_order.load(), 0);
+  EXPECT_EQ(r->overlapping.load(), 0);
   for (int from = 0; from < senders; ++from)
-    EXPECT_EQ(r.last[from], per_sender - 1);
+    EXPECT_EQ(r->last[from], per_sender - 1);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_P(LeanActor, ARequestNoCaseTakesGetsAnError) {
-  record r;
-  auto a = spawn(&r);
+  auto r = std::make_shared<record>();
+  auto a = spawn(r);
   caf::scoped_actor self{sys_};
   caf::error got;
   self->request(a, 5s, std::string{"what is this"})
@@ -148,13 +152,13 @@ TEST_P(LeanActor, ARequestNoCaseTakesGetsAnError) {
   EXPECT_EQ(got, caf::make_error(caf::sec::unexpected_message));
   // It is still alive and working.
   caf::anon_send(a, 0, 0);
-  EXPECT_TRUE(wait_for(r.handled, 1));
+  EXPECT_TRUE(wait_for(r->handled, 1));
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_P(LeanActor, QuitEndsItNormallyAndLaterRequestsAreAnswered) {
-  record r;
-  auto a = spawn(&r);
+  auto r = std::make_shared<record>();
+  auto a = spawn(r);
   auto running = sys_.registry().running();
   auto reason = ended_by(a, [&](caf::scoped_actor&) { caf::anon_send(a, quit_atom::value); });
   EXPECT_FALSE(reason) << caf::to_string(reason);
@@ -163,12 +167,12 @@ TEST_P(LeanActor, QuitEndsItNormallyAndLaterRequestsAreAnswered) {
   caf::error got;
   self->request(a, 5s, 0, 0).receive([] {}, [&](caf::error& e) { got = e; });
   EXPECT_EQ(got, caf::make_error(caf::sec::request_receiver_down));
-  EXPECT_EQ(r.handled.load(), 0);
+  EXPECT_EQ(r->handled.load(), 0);
 }
 
 TEST_P(LeanActor, AnExitMessageEndsItWithItsReason) {
-  record r;
-  auto a = spawn(&r);
+  auto r = std::make_shared<record>();
+  auto a = spawn(r);
   auto reason = ended_by(a, [&](caf::scoped_actor&) {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   });
@@ -176,14 +180,14 @@ TEST_P(LeanActor, AnExitMessageEndsItWithItsReason) {
 }
 
 TEST_P(LeanActor, AnExceptionEndsThatActorOnly) {
-  record r1;
-  record r2;
-  auto a1 = spawn(&r1);
-  auto a2 = spawn(&r2);
+  auto r1 = std::make_shared<record>();
+  auto r2 = std::make_shared<record>();
+  auto a1 = spawn(r1);
+  auto a2 = spawn(r2);
   auto reason = ended_by(a1, [&](caf::scoped_actor&) { caf::anon_send(a1, boom_atom::value); });
   EXPECT_EQ(reason, caf::make_error(caf::exit_reason::unhandled_exception));
   caf::anon_send(a2, 1, 0);
-  EXPECT_TRUE(wait_for(r2.handled, 1));
+  EXPECT_TRUE(wait_for(r2->handled, 1));
   caf::anon_send_exit(a2, caf::exit_reason::user_shutdown);
 }
 
