@@ -78,19 +78,14 @@ private:
 
 class LeanActor : public ::testing::TestWithParam<const char*> {
 protected:
-  LeanActor() : sys_(config(GetParam())) {}
+  LeanActor() : sys_(configure(cfg_, GetParam())) {}
 
-  static caf::actor_system_config& config(const std::string& policy) {
-    static caf::actor_system_config stealing;
-    static caf::actor_system_config sharing;
-    static bool once = [] {
-      stealing.set("scheduler.max-threads", 2);
-      sharing.set("scheduler.max-threads", 2);
-      sharing.module_factories.push_back(&nanocaf::detail::make_shared_queue_scheduler);
-      return true;
-    }();
-    (void)once;
-    return policy == "sharing" ? sharing : stealing;
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg,
+                                             const std::string& policy) {
+    cfg.set("scheduler.max-threads", 2);
+    if (policy == "sharing")
+      cfg.module_factories.push_back(&nanocaf::detail::make_shared_queue_scheduler);
+    return cfg;
   }
 
   caf::actor spawn(const std::shared_ptr<record>& r) {
@@ -113,6 +108,7 @@ protected:
     return reason;
   }
 
+  caf::actor_system_config cfg_; // before sys_, which is built from it
   caf::actor_system sys_;
 };
 

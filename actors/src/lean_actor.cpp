@@ -1,5 +1,6 @@
 #include "detail/lean_actor.hpp"
 
+#include <cassert>
 #include <exception>
 
 #include <caf/actor_system.hpp>
@@ -20,12 +21,8 @@ lean_actor::lean_actor(caf::actor_config& cfg) : caf::monitorable_actor(cfg) {
 }
 
 lean_actor::~lean_actor() {
-  // cleanup() ran before this (in on_destroy at the latest) and emptied the cache; this only
-  // frees what a path that skipped it would leave.
-  while (cache_ != nullptr) {
-    caf::mailbox_element_ptr x{cache_};
-    cache_ = static_cast<caf::mailbox_element*>(x->next);
-  }
+  // CAF calls on_destroy() first, whose cleanup() emptied the cache and closed the inbox.
+  assert(cache_ == nullptr);
 }
 
 void lean_actor::enqueue(caf::mailbox_element_ptr what, caf::execution_unit* host) {
