@@ -1,12 +1,14 @@
 // The lean actor under the session actor: one message at a time, in order per sender, from
-// many threads, on both schedulers; requests always answered; exit, quit and exceptions end it
-// alone, and the actor system does not count it as running any more.
+// many threads, on both schedulers and with the shared queue's jobs hosted by an event loop;
+// requests always answered; exit, quit and exceptions end it alone, and the actor system does
+// not count it as running any more.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 
 #include "detail/lean_actor.hpp"
 #include "detail/shared_queue_scheduler.hpp"
+#include "support/loop_host.hpp"
 
 using namespace std::chrono_literals;
 
@@ -78,12 +81,17 @@ private:
 
 class LeanActor : public ::testing::TestWithParam<const char*> {
 protected:
-  LeanActor() : sys_(configure(cfg_, GetParam())) {}
+  LeanActor() : sys_(configure(cfg_, GetParam())) {
+    if (std::string{GetParam()} == "hosted") {
+      host_.emplace(sys_);
+      host_->host();
+    }
+  }
 
   static caf::actor_system_config& configure(caf::actor_system_config& cfg,
                                              const std::string& policy) {
     cfg.set("scheduler.max-threads", 2);
-    if (policy == "sharing")
+    if (policy == "sharing" || policy == "hosted")
       cfg.module_factories.push_back(&nanocaf::detail::make_shared_queue_scheduler);
     return cfg;
   }
@@ -110,6 +118,7 @@ protected:
 
   caf::actor_system_config cfg_; // before sys_, which is built from it
   caf::actor_system sys_;
+  std::optional<nanocaf::test::loop_host> host_; // "hosted": the jobs run on its loop's thread
 };
 
 bool wait_for(const std::atomic<int>& n, int want) {
@@ -187,6 +196,6 @@ TEST_P(LeanActor, AnExceptionEndsThatActorOnly) {
   caf::anon_send_exit(a2, caf::exit_reason::user_shutdown);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schedulers, LeanActor, ::testing::Values("stealing", "sharing"));
+INSTANTIATE_TEST_SUITE_P(Schedulers, LeanActor, ::testing::Values("stealing", "sharing", "hosted"));
 
 } // namespace

@@ -24,11 +24,24 @@ using json = nlohmann::json;
 
 namespace {
 
-class Protocol : public ::testing::TestWithParam<test_client::transport> {
+// Each test runs over both transports, and under two scheduler policies: "sharing" (actors on
+// worker threads) and "io" (actors on the gateway's Asio thread between its reads).
+struct protocol_mode {
+  test_client::transport transport;
+  const char* scheduler_policy;
+};
+
+class Protocol : public ::testing::TestWithParam<protocol_mode> {
 protected:
+  static server_config config() {
+    server_config cfg;
+    cfg.runtime.scheduler_policy = GetParam().scheduler_policy;
+    return cfg;
+  }
   std::unique_ptr<test_client> connect(test_server& srv) {
-    return GetParam() == test_client::transport::tcp ? test_client::connect_tcp(srv.tcp_port())
-                                                     : test_client::connect_ws(srv.ws_port());
+    return GetParam().transport == test_client::transport::tcp
+             ? test_client::connect_tcp(srv.tcp_port())
+             : test_client::connect_ws(srv.ws_port());
   }
   std::unique_ptr<test_client> ready(test_server& srv) {
     auto c = connect(srv);
@@ -44,7 +57,7 @@ protected:
   // push must arrive whole and in order, then the reply.
   void burst_to_one_member(std::size_t write_queue_limit, int n, std::size_t pad,
                            std::chrono::milliseconds read_after) {
-    server_config cfg;
+    auto cfg = config();
     cfg.gateway.write_queue_limit = write_queue_limit;
     test_server srv{cfg};
     auto c = ready(srv);
@@ -62,17 +75,21 @@ protected:
   }
 };
 
-std::string transport_name(const ::testing::TestParamInfo<test_client::transport>& info) {
-  return info.param == test_client::transport::tcp ? "Tcp" : "WebSocket";
+std::string mode_name(const ::testing::TestParamInfo<protocol_mode>& info) {
+  std::string name = info.param.transport == test_client::transport::tcp ? "Tcp" : "WebSocket";
+  return std::string{info.param.scheduler_policy} == "io" ? name + "ActorsOnAsioThread" : name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, Protocol,
-                         ::testing::Values(test_client::transport::tcp,
-                                           test_client::transport::websocket),
-                         transport_name);
+INSTANTIATE_TEST_SUITE_P(
+  Transports, Protocol,
+  ::testing::Values(protocol_mode{test_client::transport::tcp, "sharing"},
+                    protocol_mode{test_client::transport::websocket, "sharing"},
+                    protocol_mode{test_client::transport::tcp, "io"},
+                    protocol_mode{test_client::transport::websocket, "io"}),
+  mode_name);
 
 TEST_P(Protocol, HandshakeResponseAsNano) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.heartbeat = std::chrono::milliseconds(1500);
   test_server srv{cfg};
   auto c = connect(srv);
@@ -86,7 +103,7 @@ TEST_P(Protocol, HandshakeResponseAsNano) {
 }
 
 TEST_P(Protocol, HandshakeCarriesDictionaryAndCompressedRoutesWork) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.dictionary.add("probe.json", 7);
   cfg.runtime.dictionary.add("onPush", 9);
   test_server srv{cfg};
@@ -108,8 +125,15 @@ TEST_P(Protocol, HandshakeCarriesDictionaryAndCompressedRoutesWork) {
   EXPECT_TRUE(c->response(id2));
 }
 
+TEST_P(Protocol, HandlersRunOnTheThreadsTheSchedulerPolicySays) {
+  test_server srv{config()};
+  auto c = ready(srv);
+  auto name = body(c->response(c->request("probe.thread", ""))).at("name").get<std::string>();
+  EXPECT_EQ(name, std::string{GetParam().scheduler_policy} == "io" ? "nanocaf.io" : "caf.worker");
+}
+
 TEST_P(Protocol, DataBeforeAckClosesTheConnection) {
-  test_server srv;
+  test_server srv{config()};
   auto c = connect(srv);
   c->send_packet(codec::packet_type::handshake, "{}");
   ASSERT_TRUE(c->next_packet()); // handshake response
@@ -118,7 +142,7 @@ TEST_P(Protocol, DataBeforeAckClosesTheConnection) {
 }
 
 TEST_P(Protocol, SecondHandshakeNeedsAnotherAck) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   auto id = c->request("probe.echo", "working");
   EXPECT_EQ(c->response(id)->payload, "working");
@@ -128,14 +152,14 @@ TEST_P(Protocol, SecondHandshakeNeedsAnotherAck) {
 }
 
 TEST_P(Protocol, AckWithoutHandshakeClosesTheConnection) {
-  test_server srv;
+  test_server srv{config()};
   auto c = connect(srv);
   c->send_packet(codec::packet_type::handshake_ack);
   EXPECT_TRUE(c->closed_by_server());
 }
 
 TEST_P(Protocol, EmptyHandshakeLikeNanosGoClient) {
-  test_server srv;
+  test_server srv{config()};
   auto c = connect(srv);
   auto hs = json::parse(c->handshake_and_ack(""));
   EXPECT_EQ(hs["code"], 200);
@@ -144,7 +168,7 @@ TEST_P(Protocol, EmptyHandshakeLikeNanosGoClient) {
 }
 
 TEST_P(Protocol, PipelinedRequestsAreAnsweredById) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < 200; ++i)
@@ -157,14 +181,14 @@ TEST_P(Protocol, PipelinedRequestsAreAnsweredById) {
 }
 
 TEST_P(Protocol, TypedArgumentsAndReplies) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   auto id = c->request("probe.typed", R"({"x":1,"y":41})");
   EXPECT_EQ(body(c->response(id)), (json{{"x", 2}, {"y", 42}}));
 }
 
 TEST_P(Protocol, ProtobufArgumentsUnderTheJsonSerializer) {
-  test_server srv; // JSON serializer: protobuf messages use protobuf's JSON mapping
+  test_server srv{config()}; // JSON serializer: protobuf messages use protobuf's JSON mapping
   auto c = ready(srv);
   auto id = c->request("probe.proto", R"({"name":"a","content":"hi"})");
   auto m = c->response(id);
@@ -175,7 +199,7 @@ TEST_P(Protocol, ProtobufArgumentsUnderTheJsonSerializer) {
 }
 
 TEST_P(Protocol, ProtobufSerializerSendsBinary) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.serializer = serializer_kind::protobuf;
   test_server srv{cfg};
   auto c = ready(srv);
@@ -196,7 +220,7 @@ TEST_P(Protocol, ProtobufSerializerSendsBinary) {
 }
 
 TEST_P(Protocol, NotifyRunsTheHandlerWithoutReply) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   for (int i = 0; i < 5; ++i)
     c->notify("probe.count", "");
@@ -209,7 +233,7 @@ TEST_P(Protocol, NotifyRunsTheHandlerWithoutReply) {
 }
 
 TEST_P(Protocol, PushesReachTheClientInOrder) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   auto id = c->request("probe.push", R"({"n":10})");
   for (int i = 0; i < 10; ++i) {
@@ -223,7 +247,7 @@ TEST_P(Protocol, PushesReachTheClientInOrder) {
 }
 
 TEST_P(Protocol, LateResponseToAGivenId) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   auto late = c->request("probe.later", "");
   auto now = c->request("probe.echo", "now");
@@ -234,7 +258,7 @@ TEST_P(Protocol, LateResponseToAGivenId) {
 }
 
 TEST_P(Protocol, ErrorRepliesForUnknownRouteBadPayloadAndFailingHandlers) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   auto unknown = c->request("probe.nothing", "{}");
   auto no_dot = c->request("nodot", "{}");
@@ -260,7 +284,7 @@ TEST_P(Protocol, ErrorRepliesForUnknownRouteBadPayloadAndFailingHandlers) {
 }
 
 TEST_P(Protocol, ErrorRepliesCanBeSwitchedOff) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.error_replies = false;
   test_server srv{cfg};
   auto c = ready(srv);
@@ -273,7 +297,7 @@ TEST_P(Protocol, ErrorRepliesCanBeSwitchedOff) {
 }
 
 TEST_P(Protocol, KickSendsReasonThenCloses) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   c->request("probe.kick", "");
   std::optional<codec::packet> p;
@@ -287,14 +311,14 @@ TEST_P(Protocol, KickSendsReasonThenCloses) {
 }
 
 TEST_P(Protocol, SessionCloseFromHandler) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   c->request("probe.close", "");
   EXPECT_TRUE(c->closed_by_server());
 }
 
 TEST_P(Protocol, WhatAHandlerSentBeforeClosingItsSessionArrivesFirst) {
-  test_server srv;
+  test_server srv{config()};
   auto leaving = ready(srv), staying = ready(srv);
   for (auto* c : {leaving.get(), staying.get()})
     ASSERT_TRUE(c->response(c->request("probe.join", "")));
@@ -318,7 +342,7 @@ TEST_P(Protocol, HeldPushesWrittenInPartToALateReaderArriveWholeAndInOrder) {
 }
 
 TEST_P(Protocol, SessionDataAndBind) {
-  test_server srv;
+  test_server srv{config()};
   auto c = ready(srv);
   c->request("probe.set", R"({"k":"room","v":"r1"})");
   auto get = c->request("probe.get", R"({"k":"room"})");
@@ -331,7 +355,7 @@ TEST_P(Protocol, SessionDataAndBind) {
 }
 
 TEST_P(Protocol, ClosedCallbacksRunOnceForEveryDisconnect) {
-  test_server srv;
+  test_server srv{config()};
   auto watcher = ready(srv);
   for (int i = 0; i < 3; ++i) {
     auto c = ready(srv);
@@ -347,7 +371,7 @@ TEST_P(Protocol, ClosedCallbacksRunOnceForEveryDisconnect) {
 }
 
 TEST_P(Protocol, BroadcastReachesEveryMember) {
-  test_server srv;
+  test_server srv{config()};
   std::vector<std::unique_ptr<test_client>> clients;
   for (int i = 0; i < 25; ++i) {
     clients.push_back(ready(srv));
@@ -369,7 +393,7 @@ TEST_P(Protocol, BroadcastReachesEveryMember) {
 }
 
 TEST_P(Protocol, ServerSendsHeartbeatsAndDropsSilentClients) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.heartbeat = std::chrono::milliseconds(200);
   test_server srv{cfg};
   auto c = ready(srv);
@@ -385,7 +409,7 @@ TEST_P(Protocol, ServerSendsHeartbeatsAndDropsSilentClients) {
 }
 
 TEST_P(Protocol, ClientHeartbeatsKeepTheSessionAlive) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.heartbeat = std::chrono::milliseconds(150);
   test_server srv{cfg};
   auto c = ready(srv);
@@ -403,7 +427,7 @@ TEST_P(Protocol, ClientHeartbeatsKeepTheSessionAlive) {
 }
 
 TEST_P(Protocol, HandshakeTimeout) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.handshake_timeout = std::chrono::milliseconds(200);
   test_server srv{cfg};
   auto c = connect(srv);
@@ -411,7 +435,7 @@ TEST_P(Protocol, HandshakeTimeout) {
 }
 
 TEST_P(Protocol, ValidatorRefusesWithoutReply) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.validator = [](const session& s, std::string_view raw) -> std::optional<std::string> {
     auto j = json::parse(raw, nullptr, false);
     if (j.is_discarded() || j["user"]["token"] != "secret")
@@ -431,7 +455,7 @@ TEST_P(Protocol, ValidatorRefusesWithoutReply) {
 }
 
 TEST_P(Protocol, ReadyMadeValidatorsCheckVersionAndToken) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.validator = all_of({
     require_client_version("1.2.0"),
     require_token([](const session& s, const std::string& token) {
@@ -466,7 +490,7 @@ TEST(Validators, VersionsCompareNumericallyPartByPart) {
 }
 
 TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
-  server_config cfg;
+  auto cfg = config();
   cfg.gateway.write_queue_limit = 1u << 20;
   test_server srv{cfg};
   auto healthy = ready(srv);
@@ -484,7 +508,7 @@ TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
 }
 
 TEST_P(Protocol, ClientOverTheRateLimitIsKickedWithAReason) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.rate_limit = 50; // bursts of 100
   test_server srv{cfg};
   auto polite = ready(srv);
@@ -511,7 +535,7 @@ TEST_P(Protocol, ClientOverTheRateLimitIsKickedWithAReason) {
 }
 
 TEST_P(Protocol, FloodingClientIsClosedAtTheInflightBound) {
-  server_config cfg;
+  auto cfg = config();
   cfg.runtime.max_inflight_bytes = 64 * 1024;
   test_server srv{cfg};
   auto healthy = ready(srv);

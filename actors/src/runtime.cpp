@@ -1,6 +1,7 @@
 #include "nanocaf/runtime.hpp"
 
 #include <cxxabi.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +28,15 @@ namespace nanocaf {
 namespace {
 
 // CAF 0.17 defaults to max(cores, 4) workers; on small machines that only adds switching.
+// The cores this process may run on (taskset and cpusets narrow it), not the machine's.
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0)
+    return std::thread::hardware_concurrency();
+  return static_cast<std::size_t>(CPU_COUNT(&set));
+}
+
 std::size_t worker_count(std::size_t wanted) {
   if (wanted != 0)
     return wanted;
@@ -124,9 +134,13 @@ struct runtime::impl {
     ctx->stats = std::make_unique<detail::node_metrics>(*ctx->registry);
     cfg.set("scheduler.max-threads", worker_count(ctx->options.worker_threads));
     auto& policy = ctx->options.scheduler_policy;
-    if (policy != "auto" && policy != "sharing" && policy != "stealing")
-      throw std::invalid_argument("scheduler policy must be auto, sharing or stealing");
-    if (policy == "sharing" || (policy == "auto" && std::thread::hardware_concurrency() <= 4))
+    if (policy != "auto" && policy != "sharing" && policy != "io" && policy != "stealing")
+      throw std::invalid_argument("scheduler policy must be auto, sharing, io or stealing");
+    if (policy == "auto")
+      policy = usable_cores() == 1                          ? "io"
+               : std::thread::hardware_concurrency() <= 4 ? "sharing"
+                                                            : "stealing";
+    if (policy == "sharing" || policy == "io")
       cfg.module_factories.push_back(&detail::make_shared_queue_scheduler);
     // Actors are only spawned on start(); the system itself is cheap to create.
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -154,6 +168,7 @@ struct runtime::impl {
   std::vector<registered> components;
   std::vector<component_options> options;
   caf::actor clock; // the session clock (heartbeats, handshake timeouts)
+  detail::job_host_port* host_port = nullptr; // set once a loop hosts the actors (policy io)
   bool started = false;
   bool stopped = false;
 };
@@ -355,6 +370,23 @@ const runtime_options& runtime::options() const noexcept { return impl_->ctx->op
 metrics::registry& runtime::metrics() noexcept { return *impl_->ctx->registry; }
 
 caf::actor_system& runtime::system() { return *impl_->sys; }
+
+bool runtime::host_actors(std::function<void()> wake) {
+  if (impl_->ctx->options.scheduler_policy != "io")
+    return false;
+  auto* port = detail::job_host_port_of(*impl_->sys);
+  if (port == nullptr || !port->host(std::move(wake)))
+    return false;
+  impl_->host_port = port;
+  return true;
+}
+
+void runtime::run_hosted_actors() { impl_->host_port->run_hosted(); }
+
+void runtime::unhost_actors() {
+  if (impl_->host_port != nullptr)
+    impl_->host_port->unhost();
+}
 
 std::string runtime::default_service_name(const char* mangled) {
   int status = 0;

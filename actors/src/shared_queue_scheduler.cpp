@@ -31,6 +31,8 @@ public:
   void start();
   void join() { thread_.join(); }
   void exec_later(caf::resumable* job) override;
+  /// Runs one job on the calling thread. False when the job asks its thread to stop.
+  bool run_one(caf::resumable* job, std::size_t throughput);
 
 private:
   void run();
@@ -39,16 +41,25 @@ private:
   std::thread thread_;
 };
 
-class shared_queue_scheduler final : public caf::scheduler::abstract_coordinator {
+class shared_queue_scheduler final : public caf::scheduler::abstract_coordinator,
+                                     public job_host_port {
 public:
   static constexpr int yields_before_sleep = 3;
 
-  explicit shared_queue_scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
+  explicit shared_queue_scheduler(caf::actor_system& sys)
+    : abstract_coordinator(sys), host_unit_(*this) {}
 
   /// Any thread. A null job tells the worker that takes it to stop.
   void enqueue(caf::resumable* job) override {
     std::unique_lock<std::mutex> guard{mu_};
     jobs_.push_back(job);
+    if (hosted_) {
+      if (!host_woken_) {
+        host_woken_ = true;
+        host_wake_(); // under the lock: unhost() cannot return while a wake is under way
+      }
+      return;
+    }
     if (sleeping_ == 0)
       return; // every worker is busy and will look at the queue again: no wake-up call
     guard.unlock();
@@ -62,12 +73,12 @@ public:
     // feeds us (an Asio thread in the middle of a batch of reads) runs on, and queues its
     // jobs without waking us for each one. Asleep, every job would wake us, and the woken
     // worker would take the core back after each single job.
-    for (int round = 0; jobs_.empty() && round < yields_before_sleep; ++round) {
+    for (int round = 0; jobs_.empty() && !hosted_ && round < yields_before_sleep; ++round) {
       guard.unlock();
       std::this_thread::yield();
       guard.lock();
     }
-    while (jobs_.empty()) {
+    while (jobs_.empty() || hosted_) {
       ++sleeping_;
       cv_.wait(guard);
       --sleeping_;
@@ -78,6 +89,32 @@ public:
   }
 
   caf::actor_clock& clock() noexcept override { return clock_; }
+
+  bool host(std::function<void()> wake) override {
+    std::lock_guard<std::mutex> guard{mu_};
+    if (hosted_)
+      return false;
+    hosted_ = true;
+    host_wake_ = std::move(wake);
+    host_woken_ = !jobs_.empty();
+    if (host_woken_)
+      host_wake_();
+    return true;
+  }
+
+  void run_hosted() override;
+
+  void unhost() override {
+    {
+      std::lock_guard<std::mutex> guard{mu_};
+      if (!hosted_)
+        return;
+      hosted_ = false;
+      host_woken_ = false;
+      host_wake_ = nullptr;
+    }
+    cv_.notify_all(); // whatever is queued is the workers' again
+  }
 
 protected:
   void start() override {
@@ -97,6 +134,7 @@ protected:
   }
 
   void stop() override {
+    unhost(); // the stop marks below are for the workers
     // The stop marks queue up behind whatever is still to run, one per worker.
     for (std::size_t i = 0; i < workers_.size(); ++i)
       enqueue(nullptr);
@@ -121,6 +159,10 @@ private:
   std::condition_variable cv_;
   std::deque<caf::resumable*> jobs_; // deque: its blocks are reused, no allocation per job
   std::size_t sleeping_ = 0;         // workers waiting on cv_
+  bool hosted_ = false;              // the host runs the jobs, the workers sleep
+  bool host_woken_ = false;          // a run_hosted() is due on the host's thread
+  std::function<void()> host_wake_;
+  worker host_unit_;                 // the execution unit of the host's thread (no thread of its own)
   std::vector<std::unique_ptr<worker>> workers_;
   caf::detail::thread_safe_actor_clock clock_;
   std::thread clock_thread_;
@@ -144,30 +186,55 @@ void worker::run() {
   const auto throughput = parent_.max_throughput();
   for (;;) {
     auto* job = parent_.dequeue();
-    if (job == nullptr)
+    if (job == nullptr || !run_one(job, throughput))
       return;
-    caf::resumable::resume_result result;
-    {
-      // What the job sends one client goes out in one write when it ends (or every few
-      // handlers): a burst of broadcasts costs each member one system call.
-      write_deferral deferral;
-      result = job->resume(this, throughput);
-    }
-    switch (result) {
-      case caf::resumable::resume_later:
-        parent_.enqueue(job); // it used up its share: behind the others (keeps our reference)
-        break;
-      case caf::resumable::done:
-      case caf::resumable::awaiting_message:
-        caf::intrusive_ptr_release(job); // the reference taken when it was scheduled
-        break;
-      case caf::resumable::shutdown_execution_unit:
-        return;
-    }
   }
 }
 
+bool worker::run_one(caf::resumable* job, std::size_t throughput) {
+  caf::resumable::resume_result result;
+  {
+    // What the job sends one client goes out in one write when it ends (or every few
+    // handlers): a burst of broadcasts costs each member one system call.
+    write_deferral deferral;
+    result = job->resume(this, throughput);
+  }
+  switch (result) {
+    case caf::resumable::resume_later:
+      parent_.enqueue(job); // it used up its share: behind the others (keeps our reference)
+      return true;
+    case caf::resumable::done:
+    case caf::resumable::awaiting_message:
+      caf::intrusive_ptr_release(job); // the reference taken when it was scheduled
+      return true;
+    case caf::resumable::shutdown_execution_unit:
+      return false;
+  }
+  return true;
+}
+
+void shared_queue_scheduler::run_hosted() {
+  const auto throughput = max_throughput();
+  std::unique_lock<std::mutex> guard{mu_};
+  // Only the jobs that were waiting: a job that wakes another, or itself, does not keep the
+  // loop from its sockets.
+  for (auto due = jobs_.size(); due > 0 && hosted_ && !jobs_.empty(); --due) {
+    auto* job = jobs_.front();
+    jobs_.pop_front();
+    guard.unlock();
+    host_unit_.run_one(job, throughput);
+    guard.lock();
+  }
+  host_woken_ = hosted_ && !jobs_.empty();
+  if (host_woken_)
+    host_wake_();
+}
+
 } // namespace
+
+job_host_port* job_host_port_of(caf::actor_system& sys) {
+  return dynamic_cast<shared_queue_scheduler*>(&sys.scheduler());
+}
 
 caf::actor_system::module* make_shared_queue_scheduler(caf::actor_system& sys) {
   return new shared_queue_scheduler(sys);

@@ -62,7 +62,7 @@ void add_runtime_flags(flags& f, const std::string& threads_default) {
     .add("serializer", "json", "payload serializer: json or protobuf")
     .add("node-id", "0", "node id in session ids, 1-1023 (0: derived; distinct per gate)")
     .add("threads", threads_default, "CAF worker threads (0: one per core)")
-    .add("scheduler", "auto", "CAF scheduler policy: auto (sharing up to 4 cores), sharing or stealing")
+    .add("scheduler", "auto", "CAF scheduler policy: auto (io on one core, sharing up to 4), sharing, io or stealing")
     .add("max-inflight", "4194304", "payload bytes a session may queue for its handlers")
     .add("rate-limit", "0", "packets per second a client may send, bursts of twice that (0: off)")
     .add("min-client-version", "", "refuse clients whose handshake sys.version is below this")

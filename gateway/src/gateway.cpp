@@ -1,5 +1,7 @@
 #include "nanocaf/gateway/gateway.hpp"
 
+#include <pthread.h>
+
 #include <stdexcept>
 #include <thread>
 
@@ -143,6 +145,7 @@ struct gateway::impl {
   std::vector<std::thread> threads;
   bool started = false;
   bool stopped = false;
+  bool hosting = false; // the Asio thread runs the node's actors
 };
 
 gateway::gateway(runtime& rt, gateway_options options)
@@ -193,9 +196,18 @@ void gateway::start() {
   }
   d.started = true;
   d.work.emplace(ctx.ioc.get_executor());
+  // With one Asio thread and the "io" policy the node's actors run on that thread too.
+  if (ctx.options.io_threads <= 1) {
+    d.hosting = ctx.rt.host_actors([&ctx] {
+      asio::post(ctx.ioc, [&ctx] { ctx.rt.run_hosted_actors(); });
+    });
+    if (d.hosting)
+      log::info("actors run on the Asio thread (scheduler policy io)");
+  }
   auto n = std::max<std::size_t>(1, ctx.options.io_threads);
   for (std::size_t i = 0; i < n; ++i)
     d.threads.emplace_back([&ctx] {
+      pthread_setname_np(pthread_self(), "nanocaf.io"); // as shown by top -H and gdb
       for (;;) {
         try {
           ctx.ioc.run();
@@ -223,6 +235,8 @@ void gateway::stop(const std::string& reason) {
   // Give the kicks a moment to reach the clients, then stop the Asio threads.
   for (int i = 0; i < 100 && d.ctx.registry.size() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (d.hosting)
+    d.ctx.rt.unhost_actors(); // before the Asio thread stops: the workers take them back
   d.work.reset();
   d.ctx.ioc.stop();
   for (auto& t : d.threads)

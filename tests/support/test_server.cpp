@@ -1,5 +1,7 @@
 #include "test_server.hpp"
 
+#include <pthread.h>
+
 #include <stdexcept>
 
 #include "nanocaf/proto/chat.pb.h"
@@ -77,6 +79,11 @@ void probe::setup() {
     for (int i = 0; i < j.value("n", 100); ++i)
       if (s.push_payload("onFlood", blob) != errc::ok)
         break;
+  });
+  handle("thread", [](session&, const bytes&) { // the name of the thread the handler runs on
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return json{{"name", name}};
   });
   handle("watch", [this](session& s, const bytes&) {
     s.on_closed([this](const session&) { ++session_callbacks; });

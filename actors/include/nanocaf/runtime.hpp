@@ -59,11 +59,14 @@ struct runtime_options {
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
   /// CAF scheduling: "sharing" (one queue; idle workers yield a few times, then sleep until
-  /// work comes; our own scheduler module, lighter per job than CAF's sharing policy), "stealing"
-  /// (CAF's default: a queue per worker; idle workers poll, then nap 50 us at a time), or
-  /// "auto": sharing on machines with up to 4 cores, where polling workers take the core from
-  /// the Asio and gRPC threads (2 cores: a gate and backend pair did 50 % more requests per
-  /// second and answered a lone client in 490 instead of 730 us), stealing on bigger ones.
+  /// work comes; our own scheduler module, lighter per job than CAF's sharing policy), "io"
+  /// (that queue, but while a gateway with one Asio thread runs, the actors run on that thread
+  /// between its reads and writes: no hand-off between threads; for a process on one core),
+  /// "stealing" (CAF's default: a queue per worker; idle workers poll, then nap 50 us at a
+  /// time), or "auto": io when the process may run on one core only (taskset, cpuset), sharing
+  /// on machines with up to 4 cores, where polling workers take the core from the Asio and
+  /// gRPC threads (2 cores: a gate and backend pair did 50 % more requests per second and
+  /// answered a lone client in 490 instead of 730 us), stealing on bigger ones.
   std::string scheduler_policy = "auto";
   /// Where this node's metrics go; default: a registry of its own (runtime::metrics()).
   /// Share one between runtimes to serve them on one endpoint.
@@ -146,6 +149,18 @@ public:
   /// declare. Serve them with nanocaf::metrics_endpoint.
   metrics::registry& metrics() noexcept;
   caf::actor_system& system();
+
+  // -- what a gateway uses ---------------------------------------------------------------
+  /// Under the "io" policy, lends this node's actors the thread of an event loop: from now on
+  /// they run there, between the loop's own handlers, instead of on the worker threads.
+  /// `wake` must only queue a call of run_hosted_actors() on the loop's thread; it is called
+  /// on any thread and must stay callable until unhost_actors() returns. False (and nothing
+  /// changes) under the other policies or when a loop already hosts them.
+  bool host_actors(std::function<void()> wake);
+  /// On the hosting loop's thread, once per wake: runs the actors that are due.
+  void run_hosted_actors();
+  /// The worker threads take the actors back; call it before the hosting loop stops.
+  void unhost_actors();
 
   static std::string default_service_name(const char* mangled);
 
