@@ -2,9 +2,11 @@
 # Instructions per echo request, counted by callgrind: a figure that stays the same run after
 # run on a noisy machine (time does not). The server runs twice under callgrind, serving N1 and
 # then N2 sequential bench.echo requests on one TCP connection; the difference divided by
-# N2 - N1 cancels start-up and shut-down. CAF runs with the "sharing" policy so idle workers
-# sleep instead of polling (polling would make the count depend on timing). raw-echo, the same
-# framing on bare Asio, is counted the same way: the ceiling of our stack.
+# N2 - N1 cancels start-up and shut-down. nanocaf is counted under two scheduler policies:
+# "sharing" (the actors on a CAF worker whose idle turns sleep instead of polling, which would
+# make the count depend on timing; the series the README tracks) and "io" (the actors on the
+# Asio thread, what a server pinned to one core runs). raw-echo, the same framing on bare Asio,
+# is counted the same way: the ceiling of our stack.
 # Usage: scripts/callgrind.sh [N1 N2]     (defaults: 2000 6000)
 # With NANOCAF_CALLGRIND_KEEP=DIR the profiles stay in DIR, for callgrind_annotate.
 set -euo pipefail
@@ -67,15 +69,19 @@ PY
   awk '/^(summary|totals):/ {print $2; exit}' "$file"
 }
 
-nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "" --threads 1 --scheduler sharing)
+nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "" --threads 1 --scheduler)
 raw=("$dir/apps/raw-echo" "$port")
-i1=$(count "$n1" "${nanocaf[@]}")
-i2=$(count "$n2" "${nanocaf[@]}")
+i1=$(count "$n1" "${nanocaf[@]}" sharing)
+i2=$(count "$n2" "${nanocaf[@]}" sharing)
+o1=$(count "$n1" "${nanocaf[@]}" io)
+o2=$(count "$n2" "${nanocaf[@]}" io)
 r1=$(count "$n1" "${raw[@]}")
 r2=$(count "$n2" "${raw[@]}")
-echo "nanocaf: $n1 requests -> $i1 instructions, $n2 -> $i2"
+echo "nanocaf, sharing: $n1 requests -> $i1 instructions, $n2 -> $i2"
+echo "nanocaf, io: $n1 requests -> $o1 instructions, $n2 -> $o2"
 echo "raw-echo: $n1 requests -> $r1 instructions, $n2 -> $r2"
-echo "instructions per echo request: nanocaf $(( (i2 - i1) / (n2 - n1) )), raw-echo $(( (r2 - r1) / (n2 - n1) ))"
+echo "instructions per echo request: nanocaf $(( (i2 - i1) / (n2 - n1) )) (sharing)," \
+  "$(( (o2 - o1) / (n2 - n1) )) (io), raw-echo $(( (r2 - r1) / (n2 - n1) ))"
 if [ -n "${NANOCAF_CALLGRIND_KEEP:-}" ]; then
   mkdir -p "$NANOCAF_CALLGRIND_KEEP"
   mv "$out"/callgrind.* "$NANOCAF_CALLGRIND_KEEP"/

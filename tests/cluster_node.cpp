@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
     .add("tcp", "", "client TCP address (a gate)")
     // Fast enough for quick eviction tests, loose enough for ASan builds on a busy machine.
     .add("heartbeat", "0.25", "member heartbeat in seconds")
-    .add("misses", "6", "silent heartbeat periods before eviction");
+    .add("misses", "6", "silent heartbeat periods before eviction")
+    .add("scheduler", "auto", "CAF scheduler policy: auto, sharing, io or stealing");
   nanocaf::apps::add_cluster_security_flags(f);
   nanocaf::apps::add_ops_flags(f);
   int code = 0;
@@ -124,6 +125,7 @@ int run(const nanocaf::apps::flags& f) {
   nanocaf::runtime_options ro;
   ro.node_id = static_cast<std::uint16_t>(nanocaf::split_host_port(f.get("listen")).second % 1024);
   ro.worker_threads = 2;
+  ro.scheduler_policy = f.get("scheduler");
   nanocaf::runtime rt{ro};
   nanocaf::cluster::node* cluster_ptr = nullptr;
   rt.add(std::make_shared<probe>(&cluster_ptr), nanocaf::with_name(f.get("service")));

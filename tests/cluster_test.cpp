@@ -233,6 +233,33 @@ protected:
     return t;
   }
 
+  // Requests, notifies, pushes and responses of a client of the gate, served by the backend.
+  static void serve_through_the_gate(test_client& c) {
+    auto id = c.request("GameComponent.echo", "over grpc");
+    auto m = c.response(id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->payload, "over grpc");
+    auto pushes = c.request("GameComponent.push", R"({"n":3})");
+    for (int i = 0; i < 3; ++i) {
+      auto p = c.push("onPush");
+      ASSERT_TRUE(p);
+      EXPECT_EQ(json::parse(p->payload)["i"], i); // in order, through the gate
+    }
+    EXPECT_TRUE(c.response(pushes));
+    auto bound = call(c, "GameComponent.bind", R"({"uid":42})");
+    ASSERT_TRUE(bound);
+    EXPECT_EQ((*bound)["uid"], 42);
+    // Unknown service anywhere in the cluster: an error reply, not silence.
+    auto missing = call(c, "Nobody.echo", "");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ((*missing)["code"], 404);
+    // Notifies keep their order with the requests of the same session.
+    for (int i = 0; i < 20; ++i)
+      c.notify("GameComponent.echo", "n");
+    auto last = call(c, "GameComponent.echo", R"("done")");
+    EXPECT_TRUE(last);
+  }
+
   // Waits until `route` (a "members" handler) reports exactly `services`.
   static bool sees(test_client& c, const std::string& route, const std::vector<std::string>& services) {
     return eventually([&] {
@@ -256,30 +283,17 @@ TEST_F(Cluster, RegistrationTablesAsNano) {
 
 TEST_F(Cluster, RequestNotifyPushAndResponseThroughTheGate) {
   auto t = start_trio();
-  auto& c = t.client;
-  auto id = c->request("GameComponent.echo", "over grpc");
-  auto m = c->response(id);
-  ASSERT_TRUE(m);
-  EXPECT_EQ(m->payload, "over grpc");
-  auto pushes = c->request("GameComponent.push", R"({"n":3})");
-  for (int i = 0; i < 3; ++i) {
-    auto p = c->push("onPush");
-    ASSERT_TRUE(p);
-    EXPECT_EQ(json::parse(p->payload)["i"], i); // in order, through the gate
-  }
-  EXPECT_TRUE(c->response(pushes));
-  auto bound = call(*c, "GameComponent.bind", R"({"uid":42})");
-  ASSERT_TRUE(bound);
-  EXPECT_EQ((*bound)["uid"], 42);
-  // Unknown service anywhere in the cluster: an error reply, not silence.
-  auto missing = call(*c, "Nobody.echo", "");
-  ASSERT_TRUE(missing);
-  EXPECT_EQ((*missing)["code"], 404);
-  // Notifies keep their order with the requests of the same session.
-  for (int i = 0; i < 20; ++i)
-    c->notify("GameComponent.echo", "n");
-  auto last = call(*c, "GameComponent.echo", R"("done")");
-  EXPECT_TRUE(last);
+  serve_through_the_gate(*t.client);
+}
+
+// Every node's actors on its Asio thread where it has one (the gate), on its workers where it
+// has none: what auto picks for nodes pinned to one core each.
+TEST_F(Cluster, NodesUnderTheIoSchedulerPolicyServeThroughTheGate) {
+  node_args = {"--scheduler", "io"};
+  auto t = start_trio();
+  serve_through_the_gate(*t.client);
+  EXPECT_NE(t.gate->log().find("actors run on the Asio thread"), std::string::npos);
+  EXPECT_EQ(t.game->log().find("actors run on the Asio thread"), std::string::npos);
 }
 
 TEST_F(Cluster, ChainedCallRepliesStraightToTheGate) {
