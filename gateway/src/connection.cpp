@@ -16,16 +16,17 @@ serial_executor make_serial_executor(boost::asio::io_context& ioc, std::size_t t
   return boost::asio::make_strand(ioc);
 }
 
-connection::connection(serial_executor ex, std::string remote, limits lim,
+connection::connection(serial_executor ex, std::string remote, settings s,
                        connection_registry* registry, std::shared_ptr<gateway_liveness> live,
                        transport_metrics& stats)
   : ex_(std::move(ex)),
     remote_(std::move(remote)),
-    limits_(lim),
+    write_queue_limit_(s.write_queue),
     registry_(registry),
     live_(std::move(live)),
     stats_(stats),
-    decoder_(lim.max_packet_body) {}
+    decoder_(s.max_packet_body),
+    read_after_actors_(s.read_after_actors) {}
 
 connection::~connection() = default;
 
@@ -168,7 +169,7 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
     }
     shared_bytes packet = owned ? std::move(owned) : std::make_shared<const std::string>(bytes);
     queued_bytes_ += packet->size();
-    if (queued_bytes_ > limits_.write_queue) {
+    if (queued_bytes_ > write_queue_limit_) {
       closed_ = true;
       pending_.clear();
       stats_.write_queue_closes.inc();

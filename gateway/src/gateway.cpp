@@ -176,7 +176,7 @@ void gateway::start() {
           return;
         }
         auto conn = std::make_shared<detail::tcp_connection>(
-          std::move(socket), std::move(ex), std::move(name), ctx.limits, &ctx.registry, ctx.live,
+          std::move(socket), std::move(ex), std::move(name), ctx.settings, &ctx.registry, ctx.live,
           ctx.stats.tcp);
         ctx.open(conn);
       });
@@ -203,6 +203,7 @@ void gateway::start() {
     });
     if (d.hosting)
       log::info("actors run on the Asio thread (scheduler policy io)");
+    ctx.settings.read_after_actors = d.hosting; // before the thread that accepts starts
   }
   auto n = std::max<std::size_t>(1, ctx.options.io_threads);
   for (std::size_t i = 0; i < n; ++i)

@@ -141,7 +141,7 @@ private:
 
   void start_websocket() {
     auto name = remote();
-    auto conn = std::make_shared<tcp_connection>(stream_.release_socket(), ex_, name, ctx_.limits,
+    auto conn = std::make_shared<tcp_connection>(stream_.release_socket(), ex_, name, ctx_.settings,
                                                  &ctx_.registry, ctx_.live, ctx_.stats.ws);
     conn->use_websocket_framing(ctx_.options.max_ws_message);
     if (!ctx_.registry.add(conn, ctx_.options.max_connections)) {

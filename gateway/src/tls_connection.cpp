@@ -36,7 +36,7 @@ namespace {
 class tls_connection final : public connection {
 public:
   tls_connection(tcp::socket socket, serial_executor ex, std::string remote, gateway_context& ctx)
-    : connection(ex, std::move(remote), ctx.limits, &ctx.registry, ctx.live, ctx.stats.tcp),
+    : connection(ex, std::move(remote), ctx.settings, &ctx.registry, ctx.live, ctx.stats.tcp),
       stream_(std::move(socket), *ctx.tls),
       timer_(ex_) {}
 

@@ -22,7 +22,7 @@ template <class Stream>
 class ws_connection final : public connection {
 public:
   ws_connection(Stream stream, serial_executor ex, std::string remote, gateway_context& ctx)
-    : connection(std::move(ex), std::move(remote), ctx.limits, &ctx.registry, ctx.live,
+    : connection(std::move(ex), std::move(remote), ctx.settings, &ctx.registry, ctx.live,
                  ctx.stats.ws),
       ws_(std::move(stream)) {
     websocket::stream_base::timeout t{};

@@ -35,12 +35,15 @@ class ws_framing;
 
 class connection : public outlet, public std::enable_shared_from_this<connection> {
 public:
-  struct limits {
+  struct settings {
     std::size_t write_queue = 4u << 20;
     std::size_t max_packet_body = codec::default_max_packet_body;
+    /// The node's actors run on this connection's (one) Asio thread: after a read, try the
+    /// next one once they have run (see tcp_connection::on_readable).
+    bool read_after_actors = false;
   };
 
-  connection(serial_executor ex, std::string remote, limits lim, connection_registry* registry,
+  connection(serial_executor ex, std::string remote, settings s, connection_registry* registry,
              std::shared_ptr<struct gateway_liveness> live, transport_metrics& stats);
   ~connection() override;
 
@@ -84,6 +87,8 @@ protected:
   void finish(const std::string& reason, bool graceful = false);
   bool finished() const noexcept { return finished_; }
 
+  bool reads_after_actors() const noexcept { return read_after_actors_; }
+
   serial_executor ex_;
 
 private:
@@ -103,7 +108,7 @@ private:
   void end_after(shared_bytes last, std::string reason);
 
   const std::string remote_;
-  const limits limits_;
+  const std::size_t write_queue_limit_;
   connection_registry* registry_;
   std::shared_ptr<struct gateway_liveness> live_;
   transport_metrics& stats_; // in the runtime's registry, which outlives every connection
@@ -111,6 +116,7 @@ private:
   std::unique_ptr<ws_framing> ws_; // set before start(), then only read
   std::unique_ptr<inbound> inbound_;
   bool finished_ = false; // strand only
+  const bool read_after_actors_;
 
   std::mutex mu_; // guards the queue: send() is called from any actor's thread
   std::vector<shared_bytes> pending_;

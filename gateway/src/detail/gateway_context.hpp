@@ -19,8 +19,8 @@ namespace nanocaf::detail {
 struct gateway_context {
   gateway_context(runtime& r, gateway_options o)
     : rt(r), options(std::move(o)), stats(r.metrics()) {
-    limits.write_queue = options.write_queue_limit;
-    limits.max_packet_body = options.max_packet_body;
+    settings.write_queue = options.write_queue_limit;
+    settings.max_packet_body = options.max_packet_body;
   }
 
   /// Registers a new client connection and starts it, or closes it when the node is full.
@@ -28,7 +28,7 @@ struct gateway_context {
 
   runtime& rt;
   const gateway_options options;
-  connection::limits limits;
+  connection::settings settings;
   gateway_metrics stats;
   connection_registry registry;
   std::shared_ptr<gateway_liveness> live = std::make_shared<gateway_liveness>();

@@ -12,7 +12,7 @@ namespace nanocaf::detail {
 class tcp_connection final : public connection {
 public:
   tcp_connection(boost::asio::ip::tcp::socket socket, serial_executor ex, std::string remote,
-                 limits lim, connection_registry* registry,
+                 settings s, connection_registry* registry,
                  std::shared_ptr<gateway_liveness> live, transport_metrics& stats);
 
 protected:
