@@ -23,7 +23,8 @@ namespace {
 class shared_queue_scheduler;
 
 // A worker thread: runs whatever the queue gives it. It is also the execution unit that the
-// running actor hands newly woken actors to (exec_later), which puts them on the queue.
+// running actor hands newly woken actors to (exec_later), which puts them on the queue. The
+// scheduler's host_unit_ is one that never starts its thread: a host's turns run jobs with it.
 class worker final : public caf::execution_unit {
 public:
   explicit worker(shared_queue_scheduler& parent);
