@@ -27,7 +27,6 @@ namespace nanocaf {
 
 namespace {
 
-// CAF 0.17 defaults to max(cores, 4) workers; on small machines that only adds switching.
 // The cores this process may run on (taskset and cpusets narrow it), not the machine's.
 std::size_t usable_cores() {
   cpu_set_t set;
@@ -37,6 +36,7 @@ std::size_t usable_cores() {
   return static_cast<std::size_t>(CPU_COUNT(&set));
 }
 
+// CAF 0.17 defaults to max(cores, 4) workers; on small machines that only adds switching.
 std::size_t worker_count(std::size_t wanted) {
   if (wanted != 0)
     return wanted;
