@@ -136,10 +136,13 @@ TEST(MalformedExtras, PacketsBeforeTheBadOneAreStillHandled) {
   EXPECT_TRUE(c->closed_by_server());
   auto other = test_client::connect_tcp(srv.tcp_port());
   other->handshake_and_ack();
-  auto id = other->request("probe.stats", "");
-  auto m = other->response(id);
-  ASSERT_TRUE(m);
-  EXPECT_EQ(nlohmann::json::parse(m->payload)["notifies"], 1);
+  EXPECT_TRUE(other->response(other->request("probe.stats", ""))) << "others are still served";
+  // Handled, though not necessarily before that request: two sessions' messages reach the
+  // component through two workers, in no set order (an ASan CI rehearsal saw it overtaken).
+  auto& notifies = srv.probe_component().notifies;
+  for (int i = 0; i < 500 && notifies.load() == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(notifies.load(), 1);
 }
 
 TEST(MalformedExtras, PeerVanishingMidPacketFreesTheSession) {
