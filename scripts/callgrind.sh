@@ -69,12 +69,12 @@ PY
   awk '/^(summary|totals):/ {print $2; exit}' "$file"
 }
 
-nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "" --threads 1 --scheduler)
+nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "" --threads 1)
 raw=("$dir/apps/raw-echo" "$port")
-i1=$(count "$n1" "${nanocaf[@]}" sharing)
-i2=$(count "$n2" "${nanocaf[@]}" sharing)
-o1=$(count "$n1" "${nanocaf[@]}" io)
-o2=$(count "$n2" "${nanocaf[@]}" io)
+i1=$(count "$n1" "${nanocaf[@]}" --scheduler sharing)
+i2=$(count "$n2" "${nanocaf[@]}" --scheduler sharing)
+o1=$(count "$n1" "${nanocaf[@]}" --scheduler io)
+o2=$(count "$n2" "${nanocaf[@]}" --scheduler io)
 r1=$(count "$n1" "${raw[@]}")
 r2=$(count "$n2" "${raw[@]}")
 echo "nanocaf, sharing: $n1 requests -> $i1 instructions, $n2 -> $i2"

@@ -13,8 +13,10 @@
 
 #include "detail/shared_queue_scheduler.hpp"
 #include "support/loop_host.hpp"
+#include "support/wait_for.hpp"
 
 using namespace std::chrono_literals;
+using nanocaf::test::wait_for;
 
 namespace {
 
@@ -35,13 +37,6 @@ caf::behavior counting(caf::event_based_actor*, std::shared_ptr<sightings> s) {
     }
     ++s->handled;
   }};
-}
-
-bool wait_for(const std::atomic<int>& n, int want) {
-  for (auto until = std::chrono::steady_clock::now() + 20s;
-       n.load() < want && std::chrono::steady_clock::now() < until;)
-    std::this_thread::sleep_for(1ms);
-  return n.load() == want;
 }
 
 class JobHost : public ::testing::Test {
@@ -78,6 +73,9 @@ TEST_F(JobHost, TheHostRunsTheJobsThenTheWorkersTakeThemBack) {
   ASSERT_TRUE(wait_for(s->handled, 1000));
   EXPECT_EQ(handled_off_host(*s, 0, 1000), 0u) << "while hosted, the workers must not run jobs";
 
+  // The actor's job may still be between its last handler and its end on the loop: let it end,
+  // or it would take the next message there itself.
+  host_.settle();
   host_.unhost();
   for (int i = 1000; i < 2000; ++i)
     caf::anon_send(a, i);

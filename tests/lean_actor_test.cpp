@@ -22,8 +22,10 @@
 #include "detail/lean_actor.hpp"
 #include "detail/shared_queue_scheduler.hpp"
 #include "support/loop_host.hpp"
+#include "support/wait_for.hpp"
 
 using namespace std::chrono_literals;
+using nanocaf::test::wait_for;
 
 namespace {
 
@@ -120,13 +122,6 @@ protected:
   caf::actor_system sys_;
   std::optional<nanocaf::test::loop_host> host_; // "hosted": the jobs run on its loop's thread
 };
-
-bool wait_for(const std::atomic<int>& n, int want) {
-  for (auto until = std::chrono::steady_clock::now() + 20s;
-       n.load() < want && std::chrono::steady_clock::now() < until;)
-    std::this_thread::sleep_for(1ms);
-  return n.load() == want;
-}
 
 TEST_P(LeanActor, HandlesEveryMessageOneAtATimeInOrderPerSender) {
   auto r = std::make_shared<record>();

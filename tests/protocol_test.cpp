@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 
 #include <sys/resource.h>
 
@@ -17,9 +18,11 @@
 #include "nanocaf/validators.hpp"
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
+#include "support/wait_for.hpp"
 
 using namespace nanocaf;
 using namespace nanocaf::test;
+using nanocaf::test::wait_for;
 using json = nlohmann::json;
 
 namespace {
@@ -664,6 +667,36 @@ TEST(Gateway, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
   EXPECT_TRUE(b->response(id, 5s));
   id = a->request("probe.echo", "still");
   EXPECT_TRUE(a->response(id));
+}
+
+// Under the io policy actors run on the Asio thread, which stop() would have to join.
+TEST(Gateway, StopFromItsOwnAsioThreadIsRefusedAndServingGoesOn) {
+  server_config cfg;
+  cfg.runtime.scheduler_policy = "io";
+  test_server srv{cfg};
+  std::atomic<int> refused{0};
+  std::atomic<int> tries{0};
+  // Right after start the probe's actor is often still in its last job on a worker (the
+  // lifecycle's), which then takes this message too; only a run on the Asio thread calls stop().
+  for (int i = 0; i < 100 && refused.load() == 0; ++i) {
+    ASSERT_TRUE(srv.rt().invoke("probe", [&] {
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof(name));
+      if (std::string{name} == "nanocaf.io") {
+        try {
+          srv.gate().stop();
+        } catch (const std::logic_error&) {
+          ++refused;
+        }
+      }
+      ++tries;
+    }));
+    ASSERT_TRUE(wait_for(tries, i + 1));
+  }
+  ASSERT_EQ(refused.load(), 1) << tries.load() << " tries";
+  auto c = test_client::connect_tcp(srv.tcp_port());
+  c->handshake_and_ack();
+  EXPECT_TRUE(c->response(c->request("probe.echo", "still here")));
 }
 
 TEST(Gateway, StopKicksClientsWithReason) {

@@ -225,6 +225,10 @@ void gateway::stop(const std::string& reason) {
   auto& d = *impl_;
   if (!d.started || d.stopped)
     return;
+  // An actor under the io policy runs on the Asio thread: joining it from there would end in
+  // std::terminate (a thread that cannot be joined) once the gateway is destroyed.
+  if (d.ctx.ioc.get_executor().running_in_this_thread())
+    throw std::logic_error("gateway::stop called on its own Asio thread (from a handler?)");
   d.stopped = true;
   if (d.tcp_listener)
     d.tcp_listener->close();

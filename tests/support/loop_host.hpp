@@ -2,6 +2,7 @@
 // the way the gateway's Asio thread does under the "io" scheduler policy.
 #pragma once
 
+#include <future>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -28,6 +29,13 @@ public:
     return port_.host([this] { boost::asio::post(ioc_, [this] { port_.run_hosted(); }); });
   }
   void unhost() { port_.unhost(); }
+  /// Returns once the loop has finished what it was running: a turn of jobs runs inside one
+  /// handler, so a job that was under way on the loop has returned by then.
+  void settle() {
+    std::promise<void> done;
+    boost::asio::post(ioc_, [&done] { done.set_value(); });
+    done.get_future().wait();
+  }
   std::thread::id thread_id() const { return thread_.get_id(); }
 
 private:

@@ -58,7 +58,9 @@ public:
   /// address cannot be bound or the TLS files cannot be used.
   void start();
   /// Stops accepting, kicks every client with `reason`, waits briefly for the kicks to be
-  /// written, and joins the Asio threads. Idempotent.
+  /// written, and joins the Asio threads. Idempotent. Call it from a thread of your own (as
+  /// the apps do from main), not from a handler or actor: under the "io" policy those run on
+  /// the Asio thread it joins, and it throws std::logic_error there without stopping anything.
   void stop(const std::string& reason = "server shutdown");
 
   /// Bound ports (useful with port 0); 0 when the listener is off.
