@@ -659,8 +659,15 @@ TEST_F(Cluster, OneWayMessagesTravelInBatchesAndKeepTheirOrder) {
   ASSERT_TRUE(c->response(id));
   // The backend sent them to the gate in far fewer gRPC calls than messages: all 500 were
   // queued at once, so they could only go one per call if batching were off.
+  // The backend counts a batch when the gate's reply reaches it, which can be after the client
+  // has the messages: wait for the count.
   auto peer = "peer=\"" + addr(gate_port) + "\"";
-  double messages = metric(game_metrics, "nanocaf_cluster_rpcs_total{" + peer + ",result=\"ok\"}");
+  auto ok_series = "nanocaf_cluster_rpcs_total{" + peer + ",result=\"ok\"}";
+  double messages = metric(game_metrics, ok_series);
+  for (auto until = std::chrono::steady_clock::now() + 5s;
+       messages < 502 && std::chrono::steady_clock::now() < until;
+       messages = metric(game_metrics, ok_series))
+    std::this_thread::sleep_for(20ms);
   double calls = metric(game_metrics, "nanocaf_cluster_rpc_seconds_count{" + peer + "}");
   EXPECT_GE(messages, 502); // the pushes and two responses
   EXPECT_GT(calls, 0);
