@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <utility>
@@ -15,6 +16,11 @@ namespace {
 // One read buffer per Asio thread: a read is finished before the next handler runs.
 constexpr std::size_t read_chunk = 64 * 1024;
 thread_local std::array<char, read_chunk> read_buffer;
+// A client whose replies come later than the actors' turn (on a gate they come back from
+// another node) would make every try fail: one recvfrom more per request. After failed tries
+// a connection waits for readability before trying again, 1, 2, 4... up to this many times,
+// back to once after a try that paid, so that a stray failure costs little.
+constexpr std::uint8_t max_waits_between_retries = 16;
 } // namespace
 
 tcp_connection::tcp_connection(boost::asio::ip::tcp::socket socket, serial_executor ex,
@@ -77,7 +83,7 @@ struct tcp_connection::readable_handler {
   using allocator_type = exact_size_allocator<void>;
   allocator_type get_allocator() const noexcept { return {}; }
 
-  void operator()(const boost::system::error_code& ec) const { self->on_readable(ec); }
+  void operator()(const boost::system::error_code& ec) const { self->on_readable(ec, false); }
 };
 
 void tcp_connection::start_reading() {
@@ -87,7 +93,7 @@ void tcp_connection::start_reading() {
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, readable_handler{std::move(self)});
 }
 
-void tcp_connection::on_readable(const boost::system::error_code& ec) {
+void tcp_connection::on_readable(const boost::system::error_code& ec, bool retry) {
   if (finished())
     return;
   if (ec) {
@@ -98,13 +104,20 @@ void tcp_connection::on_readable(const boost::system::error_code& ec) {
   for (;;) {
     boost::system::error_code rec;
     auto n = socket_.read_some(boost::asio::buffer(read_buffer), rec);
-    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
+    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+      if (retry && !got_data) {
+        waits_before_retry_ = retry_backoff_;
+        retry_backoff_ = std::min<std::uint8_t>(retry_backoff_ * 2, max_waits_between_retries);
+      }
       break;
+    }
     if (rec) {
       finish(rec == boost::asio::error::eof ? std::string{"peer closed"}
                                              : "read failed: " + rec.message());
       return;
     }
+    if (retry && !got_data)
+      retry_backoff_ = 1; // the try paid: the next failure waits once only
     got_data = true;
     if (!on_received(read_buffer.data(), n))
       return; // stream broken or closing: the session or the close frame ends us
@@ -112,15 +125,19 @@ void tcp_connection::on_readable(const boost::system::error_code& ec) {
       break; // drained
   }
   if (got_data && reads_after_actors()) {
-    // The actors run on this thread, after the handlers queued before their turn: try the next
-    // read behind them, once the reply is out, as raw-echo reads after its write. A client in
-    // a conversation has usually sent its next request by then, so the read needs no wait for
-    // readability, whose epoll_ctl (Asio 1.74 re-arms the descriptor for every async_wait)
-    // was one system call in three per request. When nothing has come, the wait begins then.
-    boost::asio::post(ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())] {
-      self->on_readable({});
-    });
-    return;
+    if (waits_before_retry_ == 0) {
+      // The actors run on this thread, after the handlers queued before their turn: try the
+      // next read behind them, once the reply is out, as raw-echo reads after its write. A
+      // client in a conversation has usually sent its next request by then, so the read needs
+      // no wait for readability, whose epoll_ctl (Asio 1.74 re-arms the descriptor for every
+      // async_wait) was one system call in three per request. When nothing has come, the wait
+      // begins then.
+      boost::asio::post(ex_, [self = std::static_pointer_cast<tcp_connection>(shared_from_this())] {
+        self->on_readable({}, true);
+      });
+      return;
+    }
+    --waits_before_retry_;
   }
   start_reading();
 }

@@ -23,7 +23,8 @@ protected:
 
 private:
   struct readable_handler; // the wait's handler, allocated at its own size
-  void on_readable(const boost::system::error_code& ec);
+  /// `retry`: the read tried behind the actors' turn (see reads_after_actors()).
+  void on_readable(const boost::system::error_code& ec, bool retry);
   // After a kick: send FIN, drain what the peer still sends, close on its FIN or a deadline.
   // Closing with unread input would send RST and could destroy the kick in flight.
   void linger();
@@ -31,6 +32,8 @@ private:
   std::unique_ptr<boost::asio::steady_timer> linger_timer_; // made at a kick: idle ones hold none
   boost::asio::ip::tcp::socket socket_;
   std::vector<boost::asio::const_buffer> gather_; // reused for every write
+  std::uint8_t waits_before_retry_ = 0; // reads that wait for readability before the next try
+  std::uint8_t retry_backoff_ = 1;      // what that becomes after the next failed try
 };
 
 } // namespace nanocaf::detail
