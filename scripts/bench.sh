@@ -43,32 +43,7 @@ out="results/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 json="$root/$out/results.jsonl"
 payload='{"msg":"%PAD%","seq":"%SEQ%"}'
-pids=()
-
-stop_all() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
-  pids=()
-}
-trap stop_all EXIT
-
-start() { # core, command...
-  local core=$1; shift
-  taskset -c "$core" "$@" >/dev/null 2>&1 &
-  pids+=($!)
-}
-
-wait_port() {
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "bench: nothing listens on port $1" >&2
-  return 1
-}
-
-load() { # label, loadgen args...
-  local label=$1; shift
-  taskset -c 1 "$tools/loadgen" --label "$label" --json-out "$json" "$@" >/dev/null 2>&1 ||
-    echo "bench: $label: loadgen failed" >&2
-}
+source scripts/bench_lib.sh
 
 single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1; wait_port 3250; wait_port 3251; }
 raw() { start 0 "$dir/apps/raw-echo" 3270 3271; wait_port 3270; wait_port 3271; }
@@ -120,48 +95,5 @@ for pass in $(seq 1 "$passes"); do
   done
 done
 
-python3 - "$json" "$out" <<'PY'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    rows.setdefault(r["label"], []).append(r)
-def med(xs): return statistics.median(xs) if xs else 0
-lines = ["| run | req/s or deliveries/s | p50 us | p99 us | server CPU us per op | RSS per conn | errors |",
-         "|---|---|---|---|---|---|---|"]
-plot = []
-for label, rs in rows.items():
-    rate = med([x["deliveries_per_s"] if x["mode"] == "broadcast" else x["per_s"] for x in rs])
-    cpu = med([sum(s["cpu_pct"] for s in x.get("servers", [])) for x in rs])
-    per_op = (cpu / 100.0) * 1e6 / rate if rate else 0
-    rss = med([x["servers"][0]["rss_growth_per_conn_b"] for x in rs if x.get("servers")])
-    errs = sum(x["errors"] for x in rs)
-    if rs[0]["mode"] == "idle":
-        lines.append(f"| {label} | | | | | {rss/1024:.1f} KiB | {errs} |")
-    else:
-        lines.append(f"| {label} | {rate:,.0f} | {med([x['p50_us'] for x in rs]):.0f} | {med([x['p99_us'] for x in rs]):.0f} | {per_op:.1f} | | {errs} |")
-        plot.append((label, rate))
-table = "\n".join(lines) + f"\n\nmedians of {max(len(v) for v in rows.values())} pass(es); server on core 0, loadgen on core 1\n"
-open(sys.argv[2] + "/table.md", "w").write(table)
-with open(sys.argv[2] + "/plot.dat", "w") as f:
-    for label, rate in plot:
-        f.write(f'"{label}" {rate:.0f}\n')
-print(table)
-PY
-if command -v gnuplot >/dev/null; then
-  gnuplot <<GP
-set terminal pngcairo size 1200,640 noenhanced
-set rmargin 24
-set bmargin 14
-set output "$out/plot.png"
-set style fill solid 0.8
-set boxwidth 0.6
-set ylabel "operations per second"
-set xtics rotate by -30
-set grid ytics
-set title "nanocaf bench matrix (server core 0, client core 1)"
-plot "$out/plot.dat" using 0:2:xtic(1) with boxes notitle
-GP
-  echo "plot: $out/plot.png"
-fi
+scripts/bench_table.py "$json" "$out" "nanocaf bench matrix"
 echo "results: $out"
