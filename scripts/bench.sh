@@ -13,22 +13,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+source scripts/bench_lib.sh
 secs=10
 passes=2
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --secs) secs=$2; shift 2 ;;
-    --passes) passes=$2; shift 2 ;;
-    *) sed -n '2,9p' "$0"; exit 2 ;;
-  esac
-done
+read_run_options 9 "$@"
 
-scripts/setup.sh
-command -v gnuplot >/dev/null || { apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 || true; }
-dir=$(scripts/build.sh | tail -n 1)
-tools=build/bench-tools
-mkdir -p "$tools"
-[ -x "$tools/loadgen" ] || ../shared/bench/build.sh "$root/$tools/loadgen" >/dev/null
+prepare_bench
 # The server and the load client inherit this: as many descriptors as the machine allows. The
 # idle row at the limit also stays within the local port range (one client address).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 1048576 2>/dev/null || true
@@ -43,8 +33,6 @@ out="results/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 json="$root/$out/results.jsonl"
 payload='{"msg":"%PAD%","seq":"%SEQ%"}'
-source scripts/bench_lib.sh
-
 single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1; wait_port 3250; wait_port 3251; }
 raw() { start 0 "$dir/apps/raw-echo" 3270 3271; wait_port 3270; wait_port 3271; }
 

@@ -1,6 +1,30 @@
-# Shared by scripts/bench.sh and scripts/versus-pinus.sh (sourced): starting pinned servers,
-# stopping them all, and running the load client into the run's JSON lines.
-# Needs $tools (where loadgen is) and $json (the results file) set by the caller.
+# Shared by scripts/bench.sh and scripts/versus-pinus.sh (sourced from the project's root):
+# their options, the build and the load client, starting pinned servers, stopping them all, and
+# running the load client into the run's JSON lines ($json, set by the caller).
+
+# Reads --secs N and --passes N into $secs and $passes (the caller sets their defaults); any
+# other argument prints lines 2 to $1 of the calling script (its usage) and exits.
+read_run_options() {
+  local usage_end=$1; shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --secs) secs=$2; shift 2 ;;
+      --passes) passes=$2; shift 2 ;;
+      *) sed -n "2,${usage_end}p" "$0"; exit 2 ;;
+    esac
+  done
+}
+
+# Installs what is missing (gnuplot too, for the plot), builds, and sets $dir (the build) and
+# $tools (where ../shared/bench's loadgen is built).
+prepare_bench() {
+  scripts/setup.sh
+  command -v gnuplot >/dev/null || { apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 || true; }
+  dir=$(scripts/build.sh | tail -n 1)
+  tools=build/bench-tools
+  mkdir -p "$tools"
+  [ -x "$tools/loadgen" ] || ../shared/bench/build.sh "$PWD/$tools/loadgen" >/dev/null
+}
 
 pids=()
 

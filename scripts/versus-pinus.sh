@@ -10,32 +10,21 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+source scripts/bench_lib.sh
 secs=5
 passes=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --secs) secs=$2; shift 2 ;;
-    --passes) passes=$2; shift 2 ;;
-    *) sed -n '2,8p' "$0"; exit 2 ;;
-  esac
-done
+read_run_options 8 "$@"
 
-scripts/setup.sh
+prepare_bench
 command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-command -v gnuplot >/dev/null || { apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 || true; }
 pinus_app=apps/bench/pinus-echo
 [ -d "$pinus_app/node_modules/pinus" ] ||
   (cd "$pinus_app" && npm install --no-save --no-audit --no-fund pinus@1.7.4 reflect-metadata >/dev/null)
-dir=$(scripts/build.sh | tail -n 1)
-tools=build/bench-tools
-mkdir -p "$tools"
-[ -x "$tools/loadgen" ] || ../shared/bench/build.sh "$root/$tools/loadgen" >/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 out="results/versus-pinus-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 json="$root/$out/results.jsonl"
 payload='{"msg":"%PAD%","seq":"%SEQ%"}'
-source scripts/bench_lib.sh
 
 # Each server: its name, then the port its clients use, its route prefix and its server pid.
 nanocaf() {
