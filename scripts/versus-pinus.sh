@@ -57,6 +57,7 @@ stop_pinus() {
   pkill -f "$pinus_app/app.js .*id=connector-server-1" 2>/dev/null || true
   while pgrep -f "$pinus_app/app.js" >/dev/null; do sleep 0.1; done
 }
+trap stop_pinus EXIT # pinus' connector outlives its master: an interrupted run must not leave it
 
 for pass in $(seq 1 "$passes"); do
   echo "pass $pass/$passes"

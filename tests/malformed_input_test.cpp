@@ -8,6 +8,7 @@
 
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
+#include "support/wait_for.hpp"
 #include "test_bytes.hpp"
 
 using namespace nanocaf;
@@ -139,10 +140,8 @@ TEST(MalformedExtras, PacketsBeforeTheBadOneAreStillHandled) {
   EXPECT_TRUE(other->response(other->request("probe.stats", ""))) << "others are still served";
   // Handled, though not necessarily before that request: two sessions' messages reach the
   // component through two workers, in no set order (an ASan CI rehearsal saw it overtaken).
-  auto& notifies = srv.probe_component().notifies;
-  for (int i = 0; i < 500 && notifies.load() == 0; ++i)
-    std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(notifies.load(), 1);
+  EXPECT_TRUE(wait_for(srv.probe_component().notifies, 1))
+    << srv.probe_component().notifies.load() << " notifies";
 }
 
 TEST(MalformedExtras, PeerVanishingMidPacketFreesTheSession) {

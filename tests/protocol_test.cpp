@@ -22,7 +22,6 @@
 
 using namespace nanocaf;
 using namespace nanocaf::test;
-using nanocaf::test::wait_for;
 using json = nlohmann::json;
 
 namespace {

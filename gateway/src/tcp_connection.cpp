@@ -104,25 +104,24 @@ void tcp_connection::on_readable(const boost::system::error_code& ec, bool retry
   for (;;) {
     boost::system::error_code rec;
     auto n = socket_.read_some(boost::asio::buffer(read_buffer), rec);
-    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
-      if (retry && !got_data) {
-        waits_before_retry_ = retry_backoff_;
-        retry_backoff_ = std::min<std::uint8_t>(retry_backoff_ * 2, max_waits_between_retries);
-      }
+    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
       break;
-    }
     if (rec) {
       finish(rec == boost::asio::error::eof ? std::string{"peer closed"}
                                              : "read failed: " + rec.message());
       return;
     }
-    if (retry && !got_data)
-      retry_backoff_ = 1; // the try paid: the next failure waits once only
     got_data = true;
     if (!on_received(read_buffer.data(), n))
       return; // stream broken or closing: the session or the close frame ends us
     if (n < read_buffer.size())
       break; // drained
+  }
+  if (retry && got_data) {
+    retry_backoff_ = 1; // the try paid: the next failure waits once only
+  } else if (retry) {
+    waits_before_retry_ = retry_backoff_;
+    retry_backoff_ = std::min<std::uint8_t>(retry_backoff_ * 2, max_waits_between_retries);
   }
   if (got_data && reads_after_actors()) {
     if (waits_before_retry_ == 0) {
