@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The standard benchmark matrix, with the server pinned to core 0 and the load client to core 1,
 # alternating nanocaf with the bare-Asio ceiling (raw-echo) in the same run:
-#   echo over TCP and over WebSocket (100 and 1000 connections each), broadcast (100 and
-#   1000 members, 1 and 4 broadcasts in flight), idle memory (TCP and WebSocket at 5000, and TCP
-#   at as many connections as the machine allows, up to 100,000), and the cluster (gate ->
+#   echo over TCP and over WebSocket (100 and 1000 connections each), broadcast (100 and 1000
+#   members, 1 and 4 broadcasts in flight), idle memory (TCP and WebSocket at 5000, and TCP at
+#   as many connections as the machine allows, up to 100,000), and the cluster (gate ->
 #   backend -> gate), batched and, as the in-run stand-in for nano's forwarding, one unary call
 #   per message.
 # Usage: scripts/bench.sh [--secs N] [--passes N]      (defaults: 10 s, 2 passes)
@@ -48,14 +48,17 @@ for pass in $(seq 1 "$passes"); do
     load "raw-asio ws echo $conns" --port 3271 --ws --path /nano --route bench.echo --conns "$conns" --duration "$secs" --verify --payload "$payload" --pid "${pids[0]}"
     stop_all
   done
-  single
   # One broadcast in flight (each member gets one push per write), then four: the pushes a
-  # member is due meanwhile then share one write.
-  for members in 100 1000; do
-    load "nanocaf broadcast $members" --port 3250 --mode broadcast --conns "$members" --window 1 --duration "$secs" --pid "${pids[0]}"
-    load "nanocaf broadcast $members window 4" --port 3250 --mode broadcast --conns "$members" --window 4 --duration "$secs" --pid "${pids[0]}"
+  # member is due meanwhile then share one write. raw-echo's bench.join and bench.broadcast are
+  # the ceiling here too.
+  for server in nanocaf raw-asio; do
+    if [ "$server" = nanocaf ]; then single; port=3250; else raw; port=3270; fi
+    for members in 100 1000; do
+      load "$server broadcast $members" --port "$port" --mode broadcast --conns "$members" --window 1 --duration "$secs" --pid "${pids[0]}"
+      load "$server broadcast $members window 4" --port "$port" --mode broadcast --conns "$members" --window 4 --duration "$secs" --pid "${pids[0]}"
+    done
+    stop_all
   done
-  stop_all
   single
   load "nanocaf idle tcp 5000" --port 3250 --mode idle --conns 5000 --settle 3 --duration 5 --pid "${pids[0]}"
   stop_all

@@ -69,7 +69,7 @@ for pass in $(seq 1 "$passes"); do
     done
     stop_pinus
   done
-  for server in nanocaf pinus; do
+  for server in nanocaf pinus raw; do
     for members in 100 1000; do
       for window in 1 4; do
         # A fresh server for each group: members join one group and never leave it.

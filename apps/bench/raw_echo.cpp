@@ -1,8 +1,12 @@
-// raw-echo: the ceiling of our stack for the echo benchmark. The same framing as nano
-// (handshake, ack, heartbeat, data), one Asio thread, no actors, no routing, no sessions, no
-// JSON: every Request is answered with a Response carrying its payload, and all replies to one
-// read leave in one write. Over TCP, and over WebSocket (a bare RFC 6455 server: the upgrade,
-// masked frames in, one binary frame per packet out, as nanocaf sends them).
+// raw-echo: the ceiling of our stack for the echo and broadcast benchmarks. The same framing as
+// nano (handshake, ack, heartbeat, data), one Asio thread, no actors, no sessions, no JSON:
+// every Request is answered with a Response carrying its payload, and all replies to one read
+// leave in one write. Over TCP, and over WebSocket (a bare RFC 6455 server: the upgrade, masked
+// frames in, one binary frame per packet out, as nanocaf sends them).
+// Two routes are recognised, for the broadcast benchmark: bench.join adds the connection to the
+// one group and answers {"code":0,"members":N}; bench.broadcast pushes its body on onBroadcast
+// to every member (encoded once, one write per member unless a write to it is under way) and
+// answers {"code":0}.
 // Compare nanocaf against it in the same run.
 // Usage: raw-echo [TCP_PORT [WS_PORT]]     (defaults 3270 and none)
 #include <algorithm>
@@ -12,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -38,26 +43,47 @@ const std::string& handshake_reply() {
   return packet;
 }
 
+class connection;
+// The broadcast group: the connections that asked bench.join (a connection leaves it when it
+// is destroyed).
+std::unordered_set<connection*> members;
+
 // One client, over TCP or (websocket) over WebSocket frames. Answers what one read carried: a
-// handshake reply, and a Response per Request, all in one write.
+// handshake reply, and a Response per Request, all in one write; the next read starts when that
+// write is done. Pushes to a member go out at once, or after the write under way.
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket s, bool websocket) : socket_(std::move(s)), websocket_(websocket) {
     boost::system::error_code ignored; // a peer already gone fails at its first read instead
     socket_.set_option(tcp::no_delay(true), ignored);
   }
+  ~connection() { members.erase(this); }
   void start() { read(); }
+
+  // A push packet, encoded once for all members.
+  void push(const std::string& packet) {
+    if (websocket_)
+      codec::append_websocket_frame(binary_opcode, packet, pending_);
+    else
+      pending_ += packet;
+    if (!writing_)
+      write();
+  }
 
 private:
   void read() {
+    reading_ = true;
     socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
                                                   boost::system::error_code ec, std::size_t n) {
+      self->reading_ = false;
       if (ec)
         return;
       std::string_view bytes{self->buf_.data(), n};
       if (self->websocket_ ? !self->unframe(bytes) : !self->decode(bytes))
         return; // drop the connection
       self->answer();
+      if (self->writing_)
+        return; // a push is being written: its completion writes the replies, then reads
       self->write_or_read();
     });
   }
@@ -70,7 +96,7 @@ private:
     codec::message msg;
     for (auto& p : packets_) {
       // Over TCP straight into the write; over WebSocket into a frame of its own.
-      std::string& to = websocket_ ? packet_ : out_;
+      std::string& to = websocket_ ? packet_ : pending_;
       if (websocket_)
         packet_.clear();
       if (p.type == codec::packet_type::handshake)
@@ -78,23 +104,54 @@ private:
       else if (p.type == codec::packet_type::data
                && codec::decode_message(p.body, nullptr, msg) == codec::error::none
                && msg.type == codec::message_type::request)
-        codec::encode_data_packet(codec::message_type::response, msg.id, {}, msg.payload,
-                                  nullptr, to);
+        codec::encode_data_packet(codec::message_type::response, msg.id, {},
+                                  reply_payload(msg), nullptr, to);
       if (websocket_ && !packet_.empty())
-        codec::append_websocket_frame(binary_opcode, packet_, out_);
+        codec::append_websocket_frame(binary_opcode, packet_, pending_);
     }
     packets_.clear();
   }
 
+  // The reply's payload: the request's own for every route but the broadcast benchmark's two.
+  std::string_view reply_payload(const codec::message& msg) {
+    static const std::string ok = R"({"code":0})";
+    if (msg.route == "bench.join") {
+      members.insert(this);
+      members_reply_ = R"({"code":0,"members":)" + std::to_string(members.size()) + "}";
+      return members_reply_;
+    }
+    if (msg.route == "bench.broadcast") {
+      std::string packet;
+      codec::encode_data_packet(codec::message_type::push, 0, "onBroadcast", msg.payload,
+                                nullptr, packet);
+      for (auto* member : members)
+        member->push(packet);
+      return ok;
+    }
+    return msg.payload;
+  }
+
   void write_or_read() {
-    if (out_.empty()) {
+    if (pending_.empty()) {
       read();
       return;
     }
+    write();
+  }
+
+  // Writes what is pending; then writes what came meanwhile, or reads if no read is under way.
+  void write() {
+    out_.swap(pending_);
+    writing_ = true;
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                         self->out_.clear();
-                        if (!ec)
+                        self->writing_ = false;
+                        if (ec)
+                          return;
+                        if (!self->pending_.empty())
+                          self->write();
+                        else if (!self->reading_)
                           self->read();
                       });
   }
@@ -163,7 +220,7 @@ private:
       return false;
     }
     auto to = head.find("\r\n", from);
-    out_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    pending_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Accept: "
            + codec::websocket_accept(std::string_view{head}.substr(from, to - from)) + "\r\n\r\n";
     in_.erase(0, end + 4);
@@ -176,7 +233,11 @@ private:
   std::array<char, 4096> buf_;
   codec::stream_decoder decoder_;
   std::vector<codec::packet> packets_;
-  std::string out_;
+  std::string out_;     // being written
+  std::string pending_; // to write when that is done
+  std::string members_reply_;
+  bool reading_ = false;
+  bool writing_ = false;
   // WebSocket only.
   std::string in_;     // bytes not yet forming a whole frame
   std::string packet_; // one reply, before its frame

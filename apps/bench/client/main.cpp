@@ -2,6 +2,7 @@
 // io_context, many connections over TCP or WebSocket.
 //
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode echo --conns 100 --duration 10
+//   nanocaf-bench --url tcp://127.0.0.1:3250 --route bench.echojson --payload '{"msg":"hi"}'
 //   nanocaf-bench --url ws://127.0.0.1:3251/nano --mode broadcast --conns 1000 --rate 50 --non-readers 0.1 --pid PID
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode idle --conns 10000 --duration 600 --pid PID
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode connect --conns 5000      (all at once)
@@ -65,6 +66,7 @@ struct settings {
   std::size_t window, size;
   std::string route;
   int pid;
+  std::string payload; // echo: the body; empty: `size` bytes of 'x'
 };
 
 class driver {
@@ -84,6 +86,7 @@ public:
     };
     events_.message = [this](std::size_t i, const nanocaf::codec::message& m) { on_message(i, m); };
     pad_.assign(s_.size, 'x');
+    echo_body_ = s_.payload.empty() ? pad_ : s_.payload;
     if (s_.non_readers > 0)
       every_nth_silent_ = std::max<std::size_t>(2, static_cast<std::size_t>(1 / s_.non_readers + 0.5));
   }
@@ -178,7 +181,7 @@ private:
     if (s_.mode == "echo")
       for (std::size_t i = 0; i < conns_.size(); ++i)
         for (std::size_t w = 0; w < s_.window; ++w)
-          request(i, s_.route, pad_);
+          request(i, s_.route, echo_body_);
     if (s_.mode == "broadcast")
       for (std::size_t i = 0; i < conns_.size(); ++i)
         request(i, "bench.join", "{}");
@@ -263,11 +266,11 @@ private:
     }
     if (measuring_) {
       latency_.record(static_cast<std::uint64_t>(took.count()));
-      if (m.payload.size() != pad_.size())
+      if (m.payload.size() != echo_body_.size()) // an error reply, or not an echo
         ++error_replies_;
     }
     if (!finished_)
-      request(i, s_.route, pad_);
+      request(i, s_.route, echo_body_);
   }
 
   void sample_rss() {
@@ -304,6 +307,7 @@ private:
   asio::steady_timer ticker_, phase_timer_, rss_timer_;
   clock::time_point origin_, measure_start_, measure_end_;
   std::string pad_;
+  std::string echo_body_;
   std::size_t every_nth_silent_ = 0;
   std::size_t ready_ = 0, failed_ = 0, dropped_ = 0, broadcasts_ = 0, error_replies_ = 0;
   std::int64_t all_ready_us_ = 0;
@@ -350,6 +354,7 @@ int main(int argc, char** argv) {
     .add("window", "1", "echo: requests in flight per connection")
     .add("route", "bench.echo", "echo: the route")
     .add("size", "32", "payload bytes (echo) or padding (broadcast)")
+    .add("payload", "", "echo: the request body instead of --size bytes of 'x' (JSON for routes that decode it)")
     .add("rate", "100", "broadcast: broadcasts per second")
     .add("non-readers", "0", "broadcast: fraction of members that stop reading after joining")
     .add("pid", "0", "server pid: sample its RSS")
@@ -366,7 +371,8 @@ int main(int argc, char** argv) {
              static_cast<std::size_t>(f.number("window")),
              static_cast<std::size_t>(f.number("size")),
              f.get("route"),
-             static_cast<int>(f.number("pid"))};
+             static_cast<int>(f.number("pid")),
+             f.get("payload")};
   if (s.mode != "echo" && s.mode != "broadcast" && s.mode != "idle" && s.mode != "connect") {
     std::cerr << "nanocaf-bench: --mode must be echo, broadcast, idle or connect\n";
     return 2;
