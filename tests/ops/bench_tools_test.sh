@@ -54,6 +54,9 @@ for target in "tcp://127.0.0.1:$tcp" "ws://127.0.0.1:$ws/nano" "tcp://127.0.0.1:
               "ws://127.0.0.1:$raw_ws/nano"; do
   check "echo, $target" "$answered" -- --url "$target" --mode echo --conns 20 --window 2
 done
+check "open loop: the rate offered, everything answered" \
+  'abs(r["offered_per_sec"] - 2000) < 300 and r["unanswered"] == 0 and r["requests_per_sec"] > 1500' -- \
+  --url "tcp://127.0.0.1:$tcp" --mode echo --conns 10 --rate 2000
 check "JSON route re-encoded" "$answered" -- --url "tcp://127.0.0.1:$tcp" --mode echo \
   --conns 5 --route bench.echojson --payload '{"msg":"hello","n":[1,2]}'
 check "bytes that are not JSON refused by the JSON route" 'r["error_replies"] > 0' -- \

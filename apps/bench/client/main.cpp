@@ -3,11 +3,14 @@
 //
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode echo --conns 100 --duration 10
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --route bench.echojson --payload '{"msg":"hi"}'
+//   nanocaf-bench --url tcp://127.0.0.1:3250 --mode echo --conns 1000 --rate 20000   (open loop)
 //   nanocaf-bench --url ws://127.0.0.1:3251/nano --mode broadcast --conns 1000 --rate 50 --non-readers 0.1 --pid PID
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode idle --conns 10000 --duration 600 --pid PID
 //   nanocaf-bench --url tcp://127.0.0.1:3250 --mode connect --conns 5000      (all at once)
 //
-// Modes: echo (closed loop, --window requests in flight per connection, on --route), broadcast
+// Modes: echo (closed loop, --window requests in flight per connection, on --route; or, with
+// --rate, open loop: that many requests a second over all connections, whether or not the
+// replies keep up, each timed from when it was due), broadcast
 // (everyone requests bench.join; connection 0 requests bench.broadcast --rate times a second;
 // every reader must get each onBroadcast push; --non-readers of them stop reading after joining),
 // idle (connect, answer heartbeats, hold, count drops), connect (all connect at once; time until
@@ -136,7 +139,15 @@ public:
                   {"max_us", h.max()}};
     };
     if (s_.mode == "echo") {
-      r["requests_per_sec"] = secs > 0 ? static_cast<double>(latency_.count()) / secs : 0;
+      // Replies that came within the window (an open loop's stragglers count in the latency only).
+      r["requests_per_sec"] = secs > 0 ? static_cast<double>(answered_) / secs : 0;
+      if (open_loop()) {
+        r["offered_per_sec"] = secs > 0 ? static_cast<double>(sent_) / secs : 0;
+        std::size_t unanswered = 0;
+        for (auto& p : pending_)
+          unanswered += p.size();
+        r["unanswered"] = unanswered; // a second after the last was sent
+      }
       r["latency"] = lat(latency_);
       r["error_replies"] = error_replies_;
     } else if (s_.mode == "broadcast") {
@@ -178,7 +189,9 @@ private:
       finish();
       return;
     }
-    if (s_.mode == "echo")
+    if (s_.mode == "echo" && open_loop())
+      start_open_loop();
+    else if (s_.mode == "echo")
       for (std::size_t i = 0; i < conns_.size(); ++i)
         for (std::size_t w = 0; w < s_.window; ++w)
           request(i, s_.route, echo_body_);
@@ -193,6 +206,8 @@ private:
       measuring_ = true;
       latency_ = {};
       broadcasts_ = 0;
+      sent_ = 0;
+      answered_ = 0;
       measure_start_ = clock::now();
       if (s_.mode == "broadcast")
         broadcast_tick();
@@ -200,9 +215,9 @@ private:
       phase_timer_.async_wait([this](const boost::system::error_code& ec2) {
         if (ec2)
           return;
-        if (s_.mode != "broadcast")
+        if (s_.mode != "broadcast" && !open_loop())
           return finish();
-        // Stop broadcasting, then give the last ones a second to arrive before counting.
+        // Stop sending, then give the last ones a second to arrive before counting.
         measure_end_ = clock::now();
         sending_ = false;
         phase_timer_.expires_after(std::chrono::seconds(1));
@@ -214,16 +229,51 @@ private:
     });
   }
 
-  void request(std::size_t i, const std::string& route, const std::string& payload) {
+  // false: connection i is not (or no longer) ready.
+  bool request(std::size_t i, const std::string& route, const std::string& payload,
+               clock::time_point stamp = clock::now()) {
     auto& c = *conns_[i];
     if (!c.is_ready())
-      return;
+      return false;
     auto id = next_id_++;
     std::string packet;
     nanocaf::codec::encode_data_packet(nanocaf::codec::message_type::request, id, route, payload,
                                        nullptr, packet);
-    pending_[i][id] = clock::now();
+    pending_[i][id] = stamp;
     c.send(std::move(packet));
+    return true;
+  }
+
+  bool open_loop() const { return s_.mode == "echo" && s_.rate > 0; }
+
+  void start_open_loop() {
+    interval_ = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1 / s_.rate));
+    next_due_ = clock::now();
+    open_loop_tick();
+  }
+
+  // Sends every request due by now, each on the next ready connection and stamped with the
+  // time it was due: a server that falls behind shows it in the latency instead of slowing
+  // the sender down (no coordinated omission). Wakes at most every 200 us.
+  void open_loop_tick() {
+    if (finished_ || !sending_)
+      return;
+    auto now = clock::now();
+    for (; next_due_ <= now; next_due_ += interval_) {
+      for (std::size_t tries = 0; tries < conns_.size(); ++tries) {
+        next_conn_ = (next_conn_ + 1) % conns_.size();
+        if (request(next_conn_, s_.route, echo_body_, next_due_)) {
+          if (measuring_)
+            ++sent_;
+          break;
+        }
+      }
+    }
+    ticker_.expires_at(std::max(next_due_, now + std::chrono::microseconds(200)));
+    ticker_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec)
+        open_loop_tick();
+    });
   }
 
   void broadcast_tick() {
@@ -266,10 +316,12 @@ private:
     }
     if (measuring_) {
       latency_.record(static_cast<std::uint64_t>(took.count()));
+      if (sending_)
+        ++answered_;
       if (m.payload.size() != echo_body_.size()) // an error reply, or not an echo
         ++error_replies_;
     }
-    if (!finished_)
+    if (!finished_ && !open_loop())
       request(i, s_.route, echo_body_);
   }
 
@@ -309,6 +361,11 @@ private:
   std::string pad_;
   std::string echo_body_;
   std::size_t every_nth_silent_ = 0;
+  clock::duration interval_{};    // open loop: between two requests
+  clock::time_point next_due_{};  // open loop: when the next request is due
+  std::size_t next_conn_ = 0;     // open loop: the connection that sent last
+  std::size_t sent_ = 0;          // open loop: requests sent while measuring
+  std::size_t answered_ = 0;      // echo: replies within the measurement window
   std::size_t ready_ = 0, failed_ = 0, dropped_ = 0, broadcasts_ = 0, error_replies_ = 0;
   std::int64_t all_ready_us_ = 0;
   std::uint64_t next_id_ = 1;
@@ -323,6 +380,9 @@ void print(const json& r) {
             << r["ready"] << "/" << r["conns"] << " connections ready in " << r["all_ready_ms"]
             << " ms (p99 " << r["connect_p99_ms"] << " ms), " << r["connect_failures"]
             << " failed, " << r["dropped"] << " dropped\n";
+  if (r.contains("offered_per_sec"))
+    std::cout << "  open loop: " << static_cast<long>(r["offered_per_sec"].get<double>())
+              << " req/s offered, " << r["unanswered"] << " unanswered at the end\n";
   if (r.contains("requests_per_sec"))
     std::cout << "  " << static_cast<long>(r["requests_per_sec"].get<double>()) << " req/s, latency us p50 "
               << r["latency"]["p50_us"] << " p90 " << r["latency"]["p90_us"] << " p99 "
@@ -351,11 +411,11 @@ int main(int argc, char** argv) {
     .add("conns", "100", "connections (all connect at once)")
     .add("duration", "10", "seconds measured")
     .add("warmup", "2", "seconds before measuring")
-    .add("window", "1", "echo: requests in flight per connection")
+    .add("window", "1", "echo, closed loop: requests in flight per connection")
     .add("route", "bench.echo", "echo: the route")
     .add("size", "32", "payload bytes (echo) or padding (broadcast)")
     .add("payload", "", "echo: the request body instead of --size bytes of 'x' (JSON for routes that decode it)")
-    .add("rate", "100", "broadcast: broadcasts per second")
+    .add("rate", "0", "echo: requests per second over all connections, open loop (0: closed loop); broadcast: broadcasts per second (0: 100)")
     .add("non-readers", "0", "broadcast: fraction of members that stop reading after joining")
     .add("pid", "0", "server pid: sample its RSS")
     .add("json", "", "append the results as one JSON line to this file");
@@ -366,7 +426,7 @@ int main(int argc, char** argv) {
              static_cast<std::size_t>(f.number("conns")),
              f.number("duration"),
              f.number("warmup"),
-             f.number("rate"),
+             f.number("rate") > 0 || f.get("mode") != "broadcast" ? f.number("rate") : 100,
              f.number("non-readers"),
              static_cast<std::size_t>(f.number("window")),
              static_cast<std::size_t>(f.number("size")),
