@@ -39,9 +39,11 @@ for label, rs in rows.items():
 table = "\n".join(lines) + (f"\n\nmedians of {max(len(v) for v in rows.values())} pass(es); "
                             "server on core 0, loadgen on core 1\n")
 open(out + "/table.md", "w").write(table)
+# One colour per server (gnuplot's line types 1, 2 and 4: purple, green, orange).
+colour = {"nanocaf": 1, "raw-asio": 2, "raw": 2, "pinus": 4}
 with open(out + "/plot.dat", "w") as f:
     for label, rate in plot:
-        f.write(f'"{label}" {rate:.0f}\n')
+        f.write(f'"{label}" {rate:.0f} {colour.get(label.split()[0], 1)}\n')
 print(table)
 
 if shutil.which("gnuplot"):
@@ -55,7 +57,7 @@ set boxwidth 0.6
 set ylabel "operations per second"
 set xtics rotate by -30
 set grid ytics
-set title "{title} (server core 0, client core 1)"
-plot "{out}/plot.dat" using 0:2:xtic(1) with boxes notitle
+set title "{title} (server core 0, client core 1; purple nanocaf, green raw Asio, orange pinus)"
+plot "{out}/plot.dat" using 0:2:3:xtic(1) with boxes lc variable notitle
 """)
     print(f"plot: {out}/plot.png")

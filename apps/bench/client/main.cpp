@@ -11,8 +11,9 @@
 // Modes: echo (closed loop, --window requests in flight per connection, on --route; or, with
 // --rate, open loop: that many requests a second over all connections, whether or not the
 // replies keep up, each timed from when it was due), broadcast
-// (everyone requests bench.join; connection 0 requests bench.broadcast --rate times a second;
-// every reader must get each onBroadcast push; --non-readers of them stop reading after joining),
+// (everyone requests --join-route, bench.join; connection 0 requests --broadcast-route,
+// bench.broadcast, --rate times a second; every reader must get each --push-route push,
+// onBroadcast, whose body carries the request's "t"; --non-readers of them stop reading after joining),
 // idle (connect, answer heartbeats, hold, count drops), connect (all connect at once; time until
 // every handshake is done). --pid samples the server's RSS every second. --json FILE appends the
 // results as one JSON line.
@@ -70,6 +71,7 @@ struct settings {
   std::string route;
   int pid;
   std::string payload; // echo: the body; empty: `size` bytes of 'x'
+  std::string join_route, broadcast_route, push_route; // broadcast
 };
 
 class driver {
@@ -197,7 +199,7 @@ private:
           request(i, s_.route, echo_body_);
     if (s_.mode == "broadcast")
       for (std::size_t i = 0; i < conns_.size(); ++i)
-        request(i, "bench.join", "{}");
+        request(i, s_.join_route, "{}");
     // Warmup is not measured; then the measurement window.
     phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(s_.warmup * 1000)));
     phase_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -280,7 +282,7 @@ private:
     if (!measuring_ || !sending_)
       return;
     std::string body = R"({"t":)" + std::to_string(micros_since(origin_)) + R"(,"pad":")" + pad_ + "\"}";
-    request(0, "bench.broadcast", body);
+    request(0, s_.broadcast_route, body);
     ++broadcasts_;
     ticker_.expires_after(std::chrono::microseconds(static_cast<long>(1e6 / std::max(s_.rate, 0.1))));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
@@ -292,7 +294,7 @@ private:
   void on_message(std::size_t i, const nanocaf::codec::message& m) {
     using nanocaf::codec::message_type;
     if (m.type == message_type::push) {
-      if (!measuring_ || m.route != "onBroadcast")
+      if (!measuring_ || m.route != s_.push_route)
         return;
       auto t = m.payload.find("\"t\":");
       std::int64_t sent = 0;
@@ -416,6 +418,9 @@ int main(int argc, char** argv) {
     .add("size", "32", "payload bytes (echo) or padding (broadcast)")
     .add("payload", "", "echo: the request body instead of --size bytes of 'x' (JSON for routes that decode it)")
     .add("rate", "0", "echo: requests per second over all connections, open loop (0: closed loop); broadcast: broadcasts per second (0: 100)")
+    .add("join-route", "bench.join", "broadcast: the route every member requests first (body {})")
+    .add("broadcast-route", "bench.broadcast", "broadcast: the route connection 0 requests (body {\"t\":MICROS,\"pad\":\"x...\"})")
+    .add("push-route", "onBroadcast", "broadcast: the push every reader must get (its body carries \"t\" back)")
     .add("non-readers", "0", "broadcast: fraction of members that stop reading after joining")
     .add("pid", "0", "server pid: sample its RSS")
     .add("json", "", "append the results as one JSON line to this file");
@@ -432,7 +437,10 @@ int main(int argc, char** argv) {
              static_cast<std::size_t>(f.number("size")),
              f.get("route"),
              static_cast<int>(f.number("pid")),
-             f.get("payload")};
+             f.get("payload"),
+             f.get("join-route"),
+             f.get("broadcast-route"),
+             f.get("push-route")};
   if (s.mode != "echo" && s.mode != "broadcast" && s.mode != "idle" && s.mode != "connect") {
     std::cerr << "nanocaf-bench: --mode must be echo, broadcast, idle or connect\n";
     return 2;
