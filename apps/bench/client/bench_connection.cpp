@@ -1,6 +1,11 @@
 #include "bench_connection.hpp"
 
-#include <boost/asio/write.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -12,16 +17,19 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct bench_connection::ws_stream {
-  explicit ws_stream(tcp::socket s) : ws(std::move(s)) { ws.binary(true); }
+  explicit ws_stream(tcp::socket s) : ws(std::move(s)) {}
   websocket::stream<tcp::socket> ws;
-  beast::flat_buffer buf;
 };
 
-bench_connection::bench_connection(asio::io_context& ioc, std::size_t index, const target& where,
-                                   const connection_events& events)
-  : ioc_(ioc), index_(index), where_(where), events_(events), socket_(ioc) {}
+bench_connection::bench_connection(asio::io_context& ioc, poller& p, std::size_t index,
+                                   const target& where, const connection_events& events)
+  : ioc_(ioc), poller_(p), index_(index), where_(where), events_(events), socket_(ioc),
+    mask_state_(static_cast<std::uint32_t>(index * 2654435761u) | 1u) {}
 
-bench_connection::~bench_connection() = default;
+bench_connection::~bench_connection() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
 
 void bench_connection::start() {
   socket_.async_connect(where_.endpoint, [self = shared_from_this()](const beast::error_code& ec) {
@@ -38,8 +46,7 @@ void bench_connection::on_connected() {
   beast::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   if (!where_.websocket) {
-    send_handshake();
-    read();
+    adopt(socket_);
     return;
   }
   ws_ = std::make_unique<ws_stream>(std::move(socket_));
@@ -49,57 +56,90 @@ void bench_connection::on_connected() {
                               self->fail("websocket upgrade: " + ec.message());
                               return;
                             }
-                            self->send_handshake();
-                            self->read();
+                            // The server sends nothing before our handshake packet: Beast
+                            // holds no bytes of it.
+                            self->websocket_ = true;
+                            self->adopt(beast::get_lowest_layer(self->ws_->ws));
                           });
+}
+
+void bench_connection::adopt(tcp::socket& s) {
+  if (done_)
+    return;
+  beast::error_code ec;
+  s.non_blocking(true, ec);
+  fd_ = s.release(ec);
+  ws_.reset();
+  if (ec || fd_ < 0 || !poller_.add(fd_, *this)) {
+    fail("cannot poll the socket");
+    return;
+  }
+  send_handshake();
 }
 
 void bench_connection::send_handshake() {
   std::string packet;
   codec::encode_packet(codec::packet_type::handshake,
                        R"({"sys":{"type":"nanocaf-bench","version":"0.1.0"},"user":{}})", packet);
-  send(std::move(packet));
+  send(packet);
 }
 
-void bench_connection::read() {
-  if (!open_ || !reading_)
+void bench_connection::on_readable() {
+  if (done_)
     return;
-  auto self = shared_from_this();
-  if (ws_) {
-    ws_->ws.async_read(ws_->buf, [self](const beast::error_code& ec, std::size_t) {
-      if (ec) {
-        self->fail(ec.message());
-        return;
-      }
-      auto data = self->ws_->buf.cdata();
-      self->on_bytes(static_cast<const char*>(data.data()), data.size());
-      self->ws_->buf.consume(self->ws_->buf.size());
-      self->read();
-    });
+  if (!reading_) { // a hang-up or error of a client that stopped reading: not reported
+    poller_.remove(fd_);
     return;
   }
-  socket_.async_read_some(asio::buffer(buf_), [self](const beast::error_code& ec, std::size_t n) {
-    if (ec) {
-      self->fail(ec == asio::error::eof ? "closed by the server" : ec.message());
-      return;
-    }
-    self->on_bytes(self->buf_, n);
-    self->read();
-  });
+  // Level-triggered: one read, what it leaves is reported again.
+  auto n = ::recv(fd_, buf_, sizeof buf_, 0);
+  if (n > 0) {
+    on_bytes(buf_, static_cast<std::size_t>(n));
+    return;
+  }
+  if (n == 0)
+    fail("closed by the server");
+  else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    fail(std::strerror(errno));
 }
 
 void bench_connection::on_bytes(const char* data, std::size_t n) {
-  std::vector<codec::packet> packets;
-  if (decoder_.feed({data, n}, packets) != codec::error::none) {
+  if (!websocket_) {
+    on_packets(data, n);
+    return;
+  }
+  ws_data_.clear();
+  auto r = frames_.feed({data, n}, ws_data_, pings_);
+  for (auto& ping : pings_) {
+    ws_frame_.clear();
+    mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
+    append_masked_frame(ws_opcode::pong, ping, mask_state_, ws_frame_);
+    write(ws_frame_);
+  }
+  pings_.clear();
+  if (r == ws_frame_reader::result::closed)
+    return fail("closed by the server");
+  if (r == ws_frame_reader::result::bad)
+    return fail("bad websocket frame from the server");
+  if (!ws_data_.empty())
+    on_packets(ws_data_.data(), ws_data_.size());
+}
+
+void bench_connection::on_packets(const char* data, std::size_t n) {
+  packets_.clear();
+  if (decoder_.feed({data, n}, packets_) != codec::error::none) {
     fail("bad packet from the server");
     return;
   }
-  for (auto& p : packets) {
+  codec::message m;
+  for (auto& p : packets_) {
+    if (done_)
+      return;
     switch (p.type) {
       case codec::packet_type::handshake: {
         std::string ack;
         codec::encode_packet(codec::packet_type::handshake_ack, "", ack);
-        send(std::move(ack));
+        send(ack);
         ready_ = true;
         events_.ready(index_);
         break;
@@ -107,15 +147,13 @@ void bench_connection::on_bytes(const char* data, std::size_t n) {
       case codec::packet_type::heartbeat: { // answered at once, like nano's clients
         std::string hb;
         codec::encode_packet(codec::packet_type::heartbeat, "", hb);
-        send(std::move(hb));
+        send(hb);
         break;
       }
-      case codec::packet_type::data: {
-        codec::message m;
-        if (codec::decode_message(p.body, nullptr, m) == codec::error::none)
+      case codec::packet_type::data:
+        if (codec::decode_message(std::move(p.body), nullptr, m) == codec::error::none)
           events_.message(index_, m);
         break;
-      }
       case codec::packet_type::kick:
         fail("kicked: " + p.body);
         return;
@@ -126,48 +164,59 @@ void bench_connection::on_bytes(const char* data, std::size_t n) {
 }
 
 void bench_connection::stop_reading() {
+  if (done_ || fd_ < 0)
+    return;
   reading_ = false;
-  beast::error_code ignored;
-  auto& s = ws_ ? beast::get_lowest_layer(ws_->ws) : socket_;
-  s.set_option(asio::socket_base::receive_buffer_size(4096), ignored);
+  int size = 4096; // the kernel then holds little on its behalf
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  poller_.watch(fd_, *this, false, !unsent_.empty());
 }
 
-void bench_connection::send(std::string packet) {
-  if (!open_)
+void bench_connection::send(std::string_view packet) {
+  if (!open_ || fd_ < 0)
     return;
-  out_.push_back(std::move(packet));
-  if (!writing_)
-    write_next();
+  if (!websocket_) {
+    write(packet);
+    return;
+  }
+  ws_frame_.clear(); // one packet per message, as browsers send them
+  mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
+  append_masked_frame(ws_opcode::binary, packet, mask_state_, ws_frame_);
+  write(ws_frame_);
 }
 
-void bench_connection::write_next() {
-  if (out_.empty() || !open_) {
-    writing_ = false;
+// At once when nothing waits; what the socket does not take waits for writability, in order.
+void bench_connection::write(std::string_view bytes) {
+  if (done_)
+    return;
+  if (!unsent_.empty()) {
+    unsent_.append(bytes);
     return;
   }
-  writing_ = true;
-  auto self = shared_from_this();
-  if (ws_) { // one packet per message, as browsers send them
-    ws_->ws.async_write(asio::buffer(out_.front()),
-                        [self](const beast::error_code& ec, std::size_t) {
-                          if (ec)
-                            return self->fail(ec.message());
-                          self->out_.pop_front();
-                          self->write_next();
-                        });
+  auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return fail(std::strerror(errno));
+    n = 0;
+  }
+  if (static_cast<std::size_t>(n) == bytes.size())
+    return;
+  unsent_.assign(bytes.substr(static_cast<std::size_t>(n)));
+  poller_.watch(fd_, *this, reading_, true);
+}
+
+void bench_connection::on_writable() {
+  if (done_ || unsent_.empty())
+    return;
+  auto n = ::send(fd_, unsent_.data(), unsent_.size(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      fail(std::strerror(errno));
     return;
   }
-  // Everything queued in one write.
-  auto batch = std::make_shared<std::string>();
-  for (auto& p : out_)
-    *batch += p;
-  out_.clear();
-  asio::async_write(socket_, asio::buffer(*batch),
-                    [self, batch](const beast::error_code& ec, std::size_t) {
-                      if (ec)
-                        return self->fail(ec.message());
-                      self->write_next();
-                    });
+  unsent_.erase(0, static_cast<std::size_t>(n));
+  if (unsent_.empty())
+    poller_.watch(fd_, *this, reading_, false);
 }
 
 void bench_connection::fail(const std::string& why) {
@@ -192,10 +241,15 @@ void bench_connection::shut() {
   open_ = false;
   ready_ = false;
   beast::error_code ignored;
-  if (ws_)
+  if (fd_ >= 0) {
+    poller_.remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  } else if (ws_) {
     beast::get_lowest_layer(ws_->ws).close(ignored);
-  else
+  } else {
     socket_.close(ignored);
+  }
 }
 
 } // namespace nanocaf::bench

@@ -1,20 +1,25 @@
 // One simulated client of nanocaf-bench: connects (TCP or WebSocket), handshakes, answers the
 // server's heartbeats, sends what the driver asks and reports what comes back. All of it runs
-// on the driver's single io_context thread.
+// on the driver's single io_context thread. Asio connects and Beast upgrades; then the socket
+// moves to the poller (see poller.hpp), and reads and writes are plain recv(2) and send(2).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <nanocaf/codec/message.hpp>
 #include <nanocaf/codec/packet.hpp>
+
+#include "poller.hpp"
+#include "ws_client_frames.hpp"
 
 namespace nanocaf::bench {
 
@@ -35,15 +40,15 @@ struct connection_events {
   std::function<void(std::size_t index, const codec::message& m)> message;
 };
 
-class bench_connection : public std::enable_shared_from_this<bench_connection> {
+class bench_connection : public std::enable_shared_from_this<bench_connection>, private pollable {
 public:
-  bench_connection(boost::asio::io_context& ioc, std::size_t index, const target& where,
-                   const connection_events& events);
+  bench_connection(boost::asio::io_context& ioc, poller& p, std::size_t index,
+                   const target& where, const connection_events& events);
   ~bench_connection();
 
   void start();
-  /// Sends an already encoded packet.
-  void send(std::string packet);
+  /// Sends an encoded packet (in a frame of its own over WebSocket).
+  void send(std::string_view packet);
   /// Stops reading for good (a client that hangs while the server keeps sending), with a
   /// small receive buffer so that the kernel does not absorb megabytes on its behalf.
   void stop_reading();
@@ -54,22 +59,33 @@ public:
 private:
   struct ws_stream;
   void on_connected();
+  void adopt(boost::asio::ip::tcp::socket& s); // to the poller
   void send_handshake();
-  void read();
+  void on_readable() override;
+  void on_writable() override;
   void on_bytes(const char* data, std::size_t n);
-  void write_next();
+  void on_packets(const char* data, std::size_t n);
+  void write(std::string_view bytes);
   void fail(const std::string& why);
   void shut(); // closes the socket; nothing is reported after this
 
   boost::asio::io_context& ioc_;
+  poller& poller_;
   std::size_t index_;
   const target& where_;
   const connection_events& events_;
-  boost::asio::ip::tcp::socket socket_;
-  std::unique_ptr<ws_stream> ws_;
+  boost::asio::ip::tcp::socket socket_; // until adopt()
+  std::unique_ptr<ws_stream> ws_;       // the upgrade, until adopt()
+  int fd_ = -1;                         // after adopt()
+  bool websocket_ = false;
+  ws_frame_reader frames_;
+  std::uint32_t mask_state_;            // xorshift: a fresh mask for every frame
+  std::string ws_data_;                 // scratch: packet bytes carried by the frames read
+  std::string ws_frame_;                // scratch: the frame being sent
+  std::vector<std::string> pings_;
   codec::stream_decoder decoder_{1u << 20};
-  std::deque<std::string> out_;
-  bool writing_ = false;
+  std::vector<codec::packet> packets_;  // scratch, kept for its capacity
+  std::string unsent_;                  // what the socket did not take; sent when writable
   bool ready_ = false;
   bool open_ = false;
   bool reading_ = true;

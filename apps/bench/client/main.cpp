@@ -101,7 +101,7 @@ public:
     origin_ = clock::now();
     pending_.resize(s_.conns);
     for (std::size_t i = 0; i < s_.conns; ++i) {
-      conns_.push_back(std::make_shared<bench_connection>(ioc_, i, where_, events_));
+      conns_.push_back(std::make_shared<bench_connection>(ioc_, poller_, i, where_, events_));
       conns_.back()->start(); // all at once: the connect storm is part of every run
     }
     sample_rss();
@@ -238,11 +238,11 @@ private:
     if (!c.is_ready())
       return false;
     auto id = next_id_++;
-    std::string packet;
+    packet_.clear();
     nanocaf::codec::encode_data_packet(nanocaf::codec::message_type::request, id, route, payload,
-                                       nullptr, packet);
+                                       nullptr, packet_);
     pending_[i][id] = stamp;
-    c.send(std::move(packet));
+    c.send(packet_);
     return true;
   }
 
@@ -350,11 +350,13 @@ private:
     rss_timer_.cancel();
     for (auto& c : conns_)
       c->close();
+    poller_.stop();
   }
 
   asio::io_context& ioc_;
   target where_;
   settings s_;
+  poller poller_{ioc_};
   connection_events events_;
   std::vector<std::shared_ptr<bench_connection>> conns_;
   std::vector<std::unordered_map<std::uint64_t, clock::time_point>> pending_;
@@ -362,6 +364,7 @@ private:
   clock::time_point origin_, measure_start_, measure_end_;
   std::string pad_;
   std::string echo_body_;
+  std::string packet_; // scratch: the request being sent
   std::size_t every_nth_silent_ = 0;
   clock::duration interval_{};    // open loop: between two requests
   clock::time_point next_due_{};  // open loop: when the next request is due

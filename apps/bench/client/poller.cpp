@@ -1,0 +1,78 @@
+#include "poller.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <system_error>
+
+namespace nanocaf::bench {
+
+poller::poller(boost::asio::io_context& ioc)
+  : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), waiter_(ioc) {
+  if (epoll_fd_ < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  waiter_.assign(epoll_fd_);
+  wait();
+}
+
+poller::~poller() {
+  boost::system::error_code ignored;
+  waiter_.close(ignored); // closes epoll_fd_
+}
+
+bool poller::add(int fd, pollable& p) {
+  epoll_event ev{};
+  ev.events = EPOLLIN; // level-triggered: a socket not drained in one read is reported again
+  ev.data.ptr = &p;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void poller::watch(int fd, pollable& p, bool readable, bool writable) {
+  epoll_event ev{};
+  ev.events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
+  ev.data.ptr = &p;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void poller::remove(int fd) { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void poller::stop() {
+  boost::system::error_code ignored;
+  waiter_.cancel(ignored);
+  stopped_ = true;
+}
+
+void poller::wait() {
+  waiter_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec || stopped_)
+                         return; // stopped
+                       run_ready();
+                       if (!stopped_) // a callback may have ended the run
+                         wait();
+                     });
+}
+
+// Until no socket is ready: the io_context watches the epoll descriptor edge-triggered, so a
+// socket still ready after its read would not wake it again. The wait that follows re-arms it,
+// and epoll reports at once what became ready in between.
+void poller::run_ready() {
+  std::array<epoll_event, 256> events;
+  for (;;) {
+    int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
+    if (n <= 0)
+      return;
+    for (int i = 0; i < n; ++i) {
+      auto& p = *static_cast<pollable*>(events[static_cast<std::size_t>(i)].data.ptr);
+      auto what = events[static_cast<std::size_t>(i)].events;
+      if (what & EPOLLOUT)
+        p.on_writable();
+      if (what & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        p.on_readable();
+    }
+  }
+}
+
+} // namespace nanocaf::bench
