@@ -1,6 +1,7 @@
-// nanocaf-bench's client side of WebSocket framing (apps/bench/client/ws_client_frames.cpp)
-// against the server side of ours: what the client masks, the gateway's framing unmasks; what
-// the gateway frames, the client reads, however the bytes are cut.
+// The client's side of our WebSocket framing (the codec's masked frames, nanocaf-bench's reader
+// in apps/bench/client/ws_client_frames.cpp) against the gateway's side: what a client masks,
+// the gateway's framing unmasks; what the gateway frames, the reader reads, however the bytes
+// are cut.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -9,9 +10,8 @@
 #include "detail/ws_framing.hpp"
 #include "nanocaf/codec/websocket.hpp"
 
-using nanocaf::bench::append_masked_frame;
+using nanocaf::codec::append_masked_websocket_frame;
 using nanocaf::bench::ws_frame_reader;
-using nanocaf::bench::ws_opcode;
 using nanocaf::detail::ws_framing;
 
 namespace {
@@ -33,7 +33,7 @@ TEST(WsClientFrames, TheGatewayUnmasksWhatTheClientMasks) {
   std::string stream;
   std::uint32_t mask = 0x9E3779B9;
   for (auto* p : {&small, &medium, &large})
-    append_masked_frame(ws_opcode::binary, *p, mask++, stream);
+    append_masked_websocket_frame(0x2, *p, mask++, stream);
   ws_framing framing{1 << 20};
   ws_framing::output out;
   framing.feed(stream.data(), stream.size(), out);
@@ -72,7 +72,7 @@ TEST(WsClientFrames, CloseMaskedAndUnknownFramesEndTheRead) {
   nanocaf::codec::append_websocket_frame(0x8, "\x03\xe8", close);
   EXPECT_EQ(ws_frame_reader{}.feed(close, data, pings), ws_frame_reader::result::closed);
   std::string masked;
-  append_masked_frame(ws_opcode::binary, "x", 1, masked); // a server must not mask
+  append_masked_websocket_frame(0x2, "x", 1, masked); // a server must not mask
   EXPECT_EQ(ws_frame_reader{}.feed(masked, data, pings), ws_frame_reader::result::bad);
   std::string unknown;
   nanocaf::codec::append_websocket_frame(0x3, "?", unknown);

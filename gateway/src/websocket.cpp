@@ -9,22 +9,43 @@
 
 namespace nanocaf::codec {
 
-void append_websocket_frame(std::uint8_t opcode, std::string_view payload, std::string& out) {
-  auto n = payload.size();
-  out.reserve(out.size() + n + 10);
-  out.push_back(static_cast<char>(0x80 | opcode));
+namespace {
+// The first byte, then the payload length in its shortest form, with the mask bit as given.
+void append_frame_head(std::uint8_t first, bool masked, std::size_t n, std::string& out) {
+  const auto mask_bit = static_cast<std::uint8_t>(masked ? 0x80 : 0x00);
+  out.push_back(static_cast<char>(first));
   if (n < 126) {
-    out.push_back(static_cast<char>(n));
+    out.push_back(static_cast<char>(mask_bit | n));
   } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(126));
+    out.push_back(static_cast<char>(mask_bit | 126));
     out.push_back(static_cast<char>(n >> 8));
     out.push_back(static_cast<char>(n & 0xFF));
   } else {
-    out.push_back(static_cast<char>(127));
+    out.push_back(static_cast<char>(mask_bit | 127));
     for (int shift = 56; shift >= 0; shift -= 8)
       out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
   }
+}
+} // namespace
+
+void append_websocket_frame(std::uint8_t opcode, std::string_view payload, std::string& out) {
+  out.reserve(out.size() + payload.size() + 10);
+  append_frame_head(static_cast<std::uint8_t>(0x80 | opcode), false, payload.size(), out);
   out.append(payload);
+}
+
+void append_masked_websocket_frame(std::uint8_t opcode, std::string_view payload,
+                                   std::uint32_t mask, std::string& out, bool fin) {
+  out.reserve(out.size() + payload.size() + 14);
+  append_frame_head(static_cast<std::uint8_t>((fin ? 0x80 : 0x00) | opcode), true,
+                    payload.size(), out);
+  const char key[4] = {static_cast<char>(mask >> 24), static_cast<char>(mask >> 16),
+                       static_cast<char>(mask >> 8), static_cast<char>(mask)};
+  out.append(key, 4);
+  const auto start = out.size();
+  out.append(payload);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out[start + i] = static_cast<char>(out[start + i] ^ key[i & 3]);
 }
 
 std::string websocket_accept(std::string_view key) {

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "nanocaf/codec/websocket.hpp"
+
 namespace nanocaf::test {
 
 namespace {
@@ -88,27 +90,10 @@ void test_client::write_all(const std::string& bytes) {
 }
 
 void test_client::send_ws_frame(std::uint8_t opcode, const std::string& payload, bool fin) {
-  std::string frame;
-  frame.push_back(static_cast<char>((fin ? 0x80 : 0x00) | opcode));
-  auto n = payload.size();
-  if (n < 126) {
-    frame.push_back(static_cast<char>(0x80 | n));
-  } else if (n <= 0xFFFF) {
-    frame.push_back(static_cast<char>(0x80 | 126));
-    frame.push_back(static_cast<char>(n >> 8));
-    frame.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    frame.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i)
-      frame.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xFF));
-  }
   static std::mt19937 rng{42};
-  char mask[4];
-  for (auto& m : mask)
-    m = static_cast<char>(rng());
-  frame.append(mask, 4);
-  for (std::size_t i = 0; i < n; ++i)
-    frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  std::string frame;
+  codec::append_masked_websocket_frame(opcode, payload, static_cast<std::uint32_t>(rng()), frame,
+                                       fin);
   write_all(frame);
 }
 

@@ -6,8 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include <nanocaf/codec/websocket.hpp>
 
 namespace nanocaf::bench {
 
@@ -113,7 +114,8 @@ void bench_connection::on_bytes(const char* data, std::size_t n) {
   for (auto& ping : pings_) {
     ws_frame_.clear();
     mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
-    append_masked_frame(ws_opcode::pong, ping, mask_state_, ws_frame_);
+    codec::append_masked_websocket_frame(static_cast<std::uint8_t>(ws_opcode::pong), ping,
+                                         mask_state_, ws_frame_);
     write(ws_frame_);
   }
   pings_.clear();
@@ -181,7 +183,8 @@ void bench_connection::send(std::string_view packet) {
   }
   ws_frame_.clear(); // one packet per message, as browsers send them
   mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
-  append_masked_frame(ws_opcode::binary, packet, mask_state_, ws_frame_);
+  codec::append_masked_websocket_frame(static_cast<std::uint8_t>(ws_opcode::binary), packet,
+                                       mask_state_, ws_frame_);
   write(ws_frame_);
 }
 

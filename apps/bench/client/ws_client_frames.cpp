@@ -6,29 +6,6 @@ namespace {
 constexpr std::uint64_t max_frame = 16u << 20; // far above what a bench reply or push carries
 }
 
-void append_masked_frame(ws_opcode op, std::string_view payload, std::uint32_t mask, std::string& out) {
-  out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op))); // FIN
-  const auto size = payload.size();
-  if (size < 126) {
-    out.push_back(static_cast<char>(0x80 | size));
-  } else if (size <= 0xFFFF) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(size >> 8));
-    out.push_back(static_cast<char>(size & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out.push_back(static_cast<char>((static_cast<std::uint64_t>(size) >> shift) & 0xFF));
-  }
-  const char key[4] = {static_cast<char>(mask >> 24), static_cast<char>(mask >> 16),
-                       static_cast<char>(mask >> 8), static_cast<char>(mask)};
-  out.append(key, 4);
-  const auto start = out.size();
-  out.append(payload);
-  for (std::size_t i = 0; i < size; ++i)
-    out[start + i] = static_cast<char>(out[start + i] ^ key[i & 3]);
-}
-
 ws_frame_reader::result ws_frame_reader::feed(std::string_view bytes, std::string& data,
                                               std::vector<std::string>& pings) {
   if (partial_.empty()) { // the usual case: whole frames, parsed where they were read

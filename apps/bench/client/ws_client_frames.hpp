@@ -1,6 +1,6 @@
-// The client's side of RFC 6455 framing for nanocaf-bench, once Beast has done the upgrade:
-// masked frames out (5.3: a client masks what it sends), the server's unmasked frames in. The
-// payloads of data frames are the protocol's packet stream, whatever the message boundaries.
+// The server's frames as nanocaf-bench reads them once Beast has done the upgrade (what it
+// sends, masked, comes from nanocaf/codec/websocket.hpp). The payloads of data frames are the
+// protocol's packet stream, whatever the message boundaries.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +11,6 @@
 namespace nanocaf::bench {
 
 enum class ws_opcode : std::uint8_t { continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA };
-
-/// Appends `payload` as one final frame masked with `mask`.
-void append_masked_frame(ws_opcode op, std::string_view payload, std::uint32_t mask, std::string& out);
 
 class ws_frame_reader {
 public:
