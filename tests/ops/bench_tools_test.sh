@@ -6,17 +6,8 @@
 #   tests/ops/bench_tools_test.sh NANOCAF_BENCH BENCH_SERVER RAW_ECHO
 set -uo pipefail
 client=$1 server=$2 raw=$3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-
 source "$(dirname "$0")/common.sh"
+failures=0
 
 # check NAME PYTHON_CONDITION -- CLIENT ARGS...: the condition is tested on the client's JSON
 # report (r); the client must exit 0.

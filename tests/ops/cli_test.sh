@@ -3,17 +3,8 @@
 #   tests/ops/cli_test.sh NANOCAF_CLI CLUSTER_TEST_NODE CHAT
 set -uo pipefail
 cli=$1 node=$2 chat=$3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-
 source "$(dirname "$0")/common.sh"
+failures=0
 
 # check NAME EXPECTED_RC EXPECTED_OUTPUT_REGEX -- CLI ARGS... (commands from $input)
 check() {

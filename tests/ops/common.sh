@@ -1,4 +1,15 @@
-# Sourced by the ops test scripts: loopback ports.
+# Sourced by the ops test scripts: a scratch folder, the processes a test starts, loopback ports.
+
+# $work is the test's scratch folder; what a test starts in the background goes in $pids. On
+# exit the processes are killed and the folder removed.
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # A port below the ephemeral range that nobody listens on.
 free_port() {

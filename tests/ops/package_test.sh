@@ -5,14 +5,7 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/common.sh"
 
 echo "--- cmake --install"
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
@@ -22,10 +15,9 @@ cmake -S "$root/apps/external_example" -B "$work/example" -G Ninja \
   { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/example" -j2 > "$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; exit 1; }
 
-source "$(dirname "$0")/common.sh"
 tcp=$(free_port) ws=$(free_port)
 "$work/example/greeter" "$tcp" "$ws" > "$work/greeter.log" 2>&1 &
-pid=$!
+pids+=($!)
 wait_port "$ws"
 
 echo "--- the installed nanocaf-cli talks to the example"

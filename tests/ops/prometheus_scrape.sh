@@ -11,15 +11,6 @@ for tool in prometheus promtool curl; do
     exit 77
   fi
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source "$(dirname "$0")/common.sh"
 
 metrics_port=$(free_port)

@@ -7,15 +7,11 @@ cli=$1 chat=$2
 for tool in openssl curl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
-work=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/common.sh"
 failures=0
 expect() { # NAME EXPECTED_RC ACTUAL_RC
   if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: rc=$3, wanted $2"; failures=$((failures + 1)); fi
 }
-source "$(dirname "$0")/common.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -27,7 +23,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
 tcp=$(free_port) ws=$(free_port)
 "$chat" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --tls-cert "$work/cert.pem" \
   --tls-key "$work/key.pem" --http-timeout 1 --log-level info > "$work/chat.log" 2>&1 &
-pid=$!
+pids+=($!)
 wait_port "$ws" || exit 1
 
 q() { "$cli" --quiet --timeout 3 "$@" > "$work/out" 2>&1; }
