@@ -262,14 +262,17 @@ private:
       return;
     auto now = clock::now();
     for (; next_due_ <= now; next_due_ += interval_) {
-      for (std::size_t tries = 0; tries < conns_.size(); ++tries) {
+      bool sent = false;
+      for (std::size_t tries = 0; tries < conns_.size() && !sent; ++tries) {
         next_conn_ = (next_conn_ + 1) % conns_.size();
-        if (request(next_conn_, s_.route, echo_body_, next_due_)) {
-          if (measuring_)
-            ++sent_;
-          break;
-        }
+        sent = request(next_conn_, s_.route, echo_body_, next_due_);
       }
+      if (!sent) { // no connection is ready: what is due now is not sent
+        next_due_ = now + interval_;
+        break;
+      }
+      if (measuring_)
+        ++sent_;
     }
     ticker_.expires_at(std::max(next_due_, now + std::chrono::microseconds(200)));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
