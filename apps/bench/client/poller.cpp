@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include <boost/asio/post.hpp>
+
 namespace nanocaf::bench {
 
 poller::poller(boost::asio::io_context& ioc)
@@ -47,32 +49,36 @@ void poller::stop() {
 void poller::wait() {
   waiter_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                      [this](const boost::system::error_code& ec) {
-                       if (ec || stopped_)
-                         return; // stopped
-                       run_ready();
-                       if (!stopped_) // a callback may have ended the run
-                         wait();
+                       if (!ec && !stopped_)
+                         run_ready();
                      });
 }
 
-// Until no socket is ready: the io_context watches the epoll descriptor edge-triggered, so a
-// socket still ready after its read would not wake it again. The wait that follows re-arms it,
-// and epoll reports at once what became ready in between.
+// One batch of ready sockets. While there are more, the next batch is posted rather than run in
+// a loop, so that timers and other handlers get their turn. The io_context watches the epoll
+// descriptor edge-triggered, so a socket still ready after its read would not wake it again:
+// the wait begins only when a batch comes back empty, and the re-arming makes epoll report at
+// once what became ready in between.
 void poller::run_ready() {
   std::array<epoll_event, 256> events;
-  for (;;) {
-    int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
-    if (n <= 0)
-      return;
-    for (int i = 0; i < n; ++i) {
-      auto& p = *static_cast<pollable*>(events[static_cast<std::size_t>(i)].data.ptr);
-      auto what = events[static_cast<std::size_t>(i)].events;
-      if (what & EPOLLOUT)
-        p.on_writable();
-      if (what & (EPOLLIN | EPOLLERR | EPOLLHUP))
-        p.on_readable();
-    }
+  int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i) {
+    auto& p = *static_cast<pollable*>(events[static_cast<std::size_t>(i)].data.ptr);
+    auto what = events[static_cast<std::size_t>(i)].events;
+    if (what & EPOLLOUT)
+      p.on_writable();
+    if (what & (EPOLLIN | EPOLLERR | EPOLLHUP))
+      p.on_readable();
   }
+  if (stopped_) // a callback ended the run
+    return;
+  if (n > 0)
+    boost::asio::post(waiter_.get_executor(), [this] {
+      if (!stopped_)
+        run_ready();
+    });
+  else
+    wait();
 }
 
 } // namespace nanocaf::bench
