@@ -31,7 +31,7 @@ public:
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
 
-  /// Watches `fd` for reading (and, with `writable`, for writing); false if epoll refused it.
+  /// Watches `fd` for reading, level-triggered; false if epoll refused it.
   bool add(int fd, pollable& p);
   /// Changes what `fd` is watched for.
   void watch(int fd, pollable& p, bool readable, bool writable);
