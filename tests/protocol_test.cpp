@@ -27,10 +27,12 @@ using json = nlohmann::json;
 namespace {
 
 // Each test runs over both transports, and under two scheduler policies: "sharing" (actors on
-// worker threads) and "io" (actors on the gateway's Asio thread between its reads).
+// worker threads) and "io" (actors on the gateway's Asio thread between its reads), the latter
+// with and without the read after the actors.
 struct protocol_mode {
   test_client::transport transport;
   const char* scheduler_policy;
+  bool read_after_actors = true;
 };
 
 class Protocol : public ::testing::TestWithParam<protocol_mode> {
@@ -38,6 +40,7 @@ protected:
   static server_config config() {
     server_config cfg;
     cfg.runtime.scheduler_policy = GetParam().scheduler_policy;
+    cfg.gateway.read_after_actors = GetParam().read_after_actors;
     return cfg;
   }
   std::unique_ptr<test_client> connect(test_server& srv) {
@@ -79,7 +82,9 @@ protected:
 
 std::string mode_name(const ::testing::TestParamInfo<protocol_mode>& info) {
   std::string name = info.param.transport == test_client::transport::tcp ? "Tcp" : "WebSocket";
-  return std::string{info.param.scheduler_policy} == "io" ? name + "ActorsOnAsioThread" : name;
+  if (std::string{info.param.scheduler_policy} != "io")
+    return name;
+  return name + (info.param.read_after_actors ? "ActorsOnAsioThread" : "ActorsOnAsioThreadEveryReadWaits");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -87,7 +92,9 @@ INSTANTIATE_TEST_SUITE_P(
   ::testing::Values(protocol_mode{test_client::transport::tcp, "sharing"},
                     protocol_mode{test_client::transport::websocket, "sharing"},
                     protocol_mode{test_client::transport::tcp, "io"},
-                    protocol_mode{test_client::transport::websocket, "io"}),
+                    protocol_mode{test_client::transport::websocket, "io"},
+                    protocol_mode{test_client::transport::tcp, "io", false},
+                    protocol_mode{test_client::transport::websocket, "io", false}),
   mode_name);
 
 TEST_P(Protocol, HandshakeResponseAsNano) {

@@ -203,7 +203,7 @@ void gateway::start() {
     });
     if (d.hosting)
       log::info("actors run on the Asio thread (scheduler policy io)");
-    ctx.settings.read_after_actors = d.hosting; // before the thread that accepts starts
+    ctx.settings.read_after_actors = d.hosting && ctx.options.read_after_actors; // before accepting
   }
   auto n = std::max<std::size_t>(1, ctx.options.io_threads);
   for (std::size_t i = 0; i < n; ++i)
