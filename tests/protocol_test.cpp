@@ -84,7 +84,8 @@ std::string mode_name(const ::testing::TestParamInfo<protocol_mode>& info) {
   std::string name = info.param.transport == test_client::transport::tcp ? "Tcp" : "WebSocket";
   if (std::string{info.param.scheduler_policy} != "io")
     return name;
-  return name + (info.param.read_after_actors ? "ActorsOnAsioThread" : "ActorsOnAsioThreadEveryReadWaits");
+  name += "ActorsOnAsioThread";
+  return info.param.read_after_actors ? name : name + "EveryReadWaits";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -60,8 +60,20 @@ public:
   ~connection() { members.erase(this); }
   void start() { read(); }
 
-  // A push packet, encoded once for all members.
+  // A push packet, encoded once for all members. A member that does not read is dropped once
+  // this much waits for it, as nanocaf's write-queue bound does, instead of growing without end.
   void push(const std::string& packet) {
+    constexpr std::size_t max_pending = 4u << 20;
+    if (dropped_)
+      return;
+    if (pending_.size() > max_pending) {
+      dropped_ = true;
+      boost::system::error_code ignored;
+      // Its operations end with an error and release it, and the group with it (not here:
+      // the broadcast is walking the group).
+      socket_.close(ignored);
+      return;
+    }
     if (websocket_)
       codec::append_websocket_frame(binary_opcode, packet, pending_);
     else
@@ -238,6 +250,7 @@ private:
   std::string members_reply_;
   bool reading_ = false;
   bool writing_ = false;
+  bool dropped_ = false; // closed for not reading its pushes
   // WebSocket only.
   std::string in_;     // bytes not yet forming a whole frame
   std::string packet_; // one reply, before its frame

@@ -40,7 +40,7 @@ pids+=($server_pid)
 pids+=($!)
 wait_port "$tcp" && wait_port "$ws" && wait_port "$raw_tcp" && wait_port "$raw_ws" || exit 1
 
-answered='r["ready"] == r["conns"] and r["dropped"] == 0 and r["error_replies"] == 0 and r["requests_per_sec"] > 100'
+answered='r["ready"] == r["conns"] and r["dropped"] == 0 and r["error_replies"] == 0 and r["requests_per_sec"] > 100 and r["replies_per_connection"]["min"] > 0'
 for target in "tcp://127.0.0.1:$tcp" "ws://127.0.0.1:$ws/nano" "tcp://127.0.0.1:$raw_tcp" \
               "ws://127.0.0.1:$raw_ws/nano"; do
   check "echo, $target" "$answered" -- --url "$target" --mode echo --conns 20 --window 2

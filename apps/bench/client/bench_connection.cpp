@@ -12,6 +12,11 @@
 
 namespace nanocaf::bench {
 
+namespace {
+constexpr std::size_t max_backlog = 1u << 20; // unsent bytes past which the driver holds back
+constexpr std::size_t max_unsent = 16u << 20; // past which the connection is given up
+} // namespace
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -24,7 +29,7 @@ struct bench_connection::ws_stream {
 
 bench_connection::bench_connection(asio::io_context& ioc, poller& p, std::size_t index,
                                    const target& where, const connection_events& events)
-  : ioc_(ioc), poller_(p), index_(index), where_(where), events_(events), socket_(ioc),
+  : poller_(p), index_(index), where_(where), events_(events), socket_(ioc),
     mask_state_(static_cast<std::uint32_t>(index * 2654435761u) | 1u) {}
 
 bench_connection::~bench_connection() {
@@ -43,7 +48,6 @@ void bench_connection::start() {
 }
 
 void bench_connection::on_connected() {
-  open_ = true;
   beast::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   if (!where_.websocket) {
@@ -113,9 +117,8 @@ void bench_connection::on_bytes(const char* data, std::size_t n) {
   auto r = frames_.feed({data, n}, ws_data_, pings_);
   for (auto& ping : pings_) {
     ws_frame_.clear();
-    mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
     codec::append_masked_websocket_frame(static_cast<std::uint8_t>(ws_opcode::pong), ping,
-                                         mask_state_, ws_frame_);
+                                         next_mask(), ws_frame_);
     write(ws_frame_);
   }
   pings_.clear();
@@ -174,17 +177,25 @@ void bench_connection::stop_reading() {
   poller_.watch(fd_, *this, false, !unsent_.empty());
 }
 
+std::uint32_t bench_connection::next_mask() {
+  mask_state_ ^= mask_state_ << 13;
+  mask_state_ ^= mask_state_ >> 17;
+  mask_state_ ^= mask_state_ << 5;
+  return mask_state_;
+}
+
+bool bench_connection::is_backlogged() const { return unsent_.size() >= max_backlog; }
+
 void bench_connection::send(std::string_view packet) {
-  if (!open_ || fd_ < 0)
+  if (fd_ < 0) // not adopted yet, or shut
     return;
   if (!websocket_) {
     write(packet);
     return;
   }
   ws_frame_.clear(); // one packet per message, as browsers send them
-  mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
   codec::append_masked_websocket_frame(static_cast<std::uint8_t>(ws_opcode::binary), packet,
-                                       mask_state_, ws_frame_);
+                                       next_mask(), ws_frame_);
   write(ws_frame_);
 }
 
@@ -193,6 +204,10 @@ void bench_connection::write(std::string_view bytes) {
   if (done_)
     return;
   if (!unsent_.empty()) {
+    // The driver stops at max_backlog; only the replies to a server that sends (pongs,
+    // heartbeats) but does not read could pile up past it.
+    if (unsent_.size() + bytes.size() > max_unsent)
+      return fail("the server does not read what this client sends");
     unsent_.append(bytes);
     return;
   }
@@ -241,7 +256,6 @@ void bench_connection::close() {
 
 void bench_connection::shut() {
   done_ = true;
-  open_ = false;
   ready_ = false;
   beast::error_code ignored;
   if (fd_ >= 0) {

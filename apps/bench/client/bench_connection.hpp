@@ -54,7 +54,8 @@ public:
   void stop_reading();
   void close();
   bool is_ready() const { return ready_; }
-  bool is_open() const { return open_; }
+  /// Over a megabyte the server has not taken: the driver sends it nothing more for now.
+  bool is_backlogged() const;
 
 private:
   struct ws_stream;
@@ -66,10 +67,10 @@ private:
   void on_bytes(const char* data, std::size_t n);
   void on_packets(const char* data, std::size_t n);
   void write(std::string_view bytes);
+  std::uint32_t next_mask(); // xorshift: a fresh mask for every frame
   void fail(const std::string& why);
   void shut(); // closes the socket; nothing is reported after this
 
-  boost::asio::io_context& ioc_;
   poller& poller_;
   std::size_t index_;
   const target& where_;
@@ -79,7 +80,7 @@ private:
   int fd_ = -1;                         // after adopt()
   bool websocket_ = false;
   ws_frame_reader frames_;
-  std::uint32_t mask_state_;            // xorshift: a fresh mask for every frame
+  std::uint32_t mask_state_;            // next_mask()'s state
   std::string ws_data_;                 // scratch: packet bytes carried by the frames read
   std::string ws_frame_;                // scratch: the frame being sent
   std::vector<std::string> pings_;
@@ -87,7 +88,6 @@ private:
   std::vector<codec::packet> packets_;  // scratch, kept for its capacity
   std::string unsent_;                  // what the socket did not take; sent when writable
   bool ready_ = false;
-  bool open_ = false;
   bool reading_ = true;
   bool done_ = false; // failed or closed: reported once
   char buf_[16384];

@@ -15,8 +15,10 @@
 // bench.broadcast, --rate times a second; every reader must get each --push-route push,
 // onBroadcast, whose body carries the request's "t"; --non-readers of them stop reading after joining),
 // idle (connect, answer heartbeats, hold, count drops), connect (all connect at once; time until
-// every handshake is done). --pid samples the server's RSS every second. --json FILE appends the
+// every handshake is done). Echo reports the replies per connection (min, median, max): how
+// evenly the server served its clients. --pid samples the server's RSS every second. --json FILE appends the
 // results as one JSON line.
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -100,6 +102,7 @@ public:
     rss_before_ = rss_kib(s_.pid);
     origin_ = clock::now();
     pending_.resize(s_.conns);
+    replies_.resize(s_.conns);
     for (std::size_t i = 0; i < s_.conns; ++i) {
       conns_.push_back(std::make_shared<bench_connection>(ioc_, poller_, i, where_, events_));
       conns_.back()->start(); // all at once: the connect storm is part of every run
@@ -152,6 +155,13 @@ public:
       }
       r["latency"] = lat(latency_);
       r["error_replies"] = error_replies_;
+      // How evenly the server served its clients (a closed loop gives each the same chance).
+      auto counts = replies_;
+      std::sort(counts.begin(), counts.end());
+      if (!counts.empty())
+        r["replies_per_connection"] = {{"min", counts.front()},
+                                       {"median", counts[counts.size() / 2]},
+                                       {"max", counts.back()}};
     } else if (s_.mode == "broadcast") {
       r["broadcasts"] = broadcasts_;
       r["deliveries_per_sec"] = secs > 0 ? static_cast<double>(latency_.count()) / secs : 0;
@@ -191,7 +201,7 @@ private:
       finish();
       return;
     }
-    if (s_.mode == "echo" && open_loop())
+    if (open_loop())
       start_open_loop();
     else if (s_.mode == "echo")
       for (std::size_t i = 0; i < conns_.size(); ++i)
@@ -231,11 +241,11 @@ private:
     });
   }
 
-  // false: connection i is not (or no longer) ready.
+  // false: connection i is not (or no longer) ready, or the server is not taking what it sends.
   bool request(std::size_t i, const std::string& route, const std::string& payload,
                clock::time_point stamp = clock::now()) {
     auto& c = *conns_[i];
-    if (!c.is_ready())
+    if (!c.is_ready() || c.is_backlogged())
       return false;
     auto id = next_id_++;
     packet_.clear();
@@ -285,8 +295,8 @@ private:
     if (!measuring_ || !sending_)
       return;
     std::string body = R"({"t":)" + std::to_string(micros_since(origin_)) + R"(,"pad":")" + pad_ + "\"}";
-    request(0, s_.broadcast_route, body);
-    ++broadcasts_;
+    if (request(0, s_.broadcast_route, body)) // deliveries are expected for those sent only
+      ++broadcasts_;
     ticker_.expires_after(std::chrono::microseconds(static_cast<long>(1e6 / std::max(s_.rate, 0.1))));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec)
@@ -321,8 +331,10 @@ private:
     }
     if (measuring_) {
       latency_.record(static_cast<std::uint64_t>(took.count()));
-      if (sending_)
+      if (sending_) {
         ++answered_;
+        ++replies_[i];
+      }
       if (m.payload.size() != echo_body_.size()) // an error reply, or not an echo
         ++error_replies_;
     }
@@ -374,6 +386,7 @@ private:
   std::size_t next_conn_ = 0;     // open loop: the connection that sent last
   std::size_t sent_ = 0;          // open loop: requests sent while measuring
   std::size_t answered_ = 0;      // echo: replies within the measurement window
+  std::vector<std::size_t> replies_; // echo: the same, per connection
   std::size_t ready_ = 0, failed_ = 0, dropped_ = 0, broadcasts_ = 0, error_replies_ = 0;
   std::int64_t all_ready_us_ = 0;
   std::uint64_t next_id_ = 1;
@@ -395,6 +408,10 @@ void print(const json& r) {
     std::cout << "  " << static_cast<long>(r["requests_per_sec"].get<double>()) << " req/s, latency us p50 "
               << r["latency"]["p50_us"] << " p90 " << r["latency"]["p90_us"] << " p99 "
               << r["latency"]["p99_us"] << " p999 " << r["latency"]["p999_us"] << "\n";
+  if (r.contains("replies_per_connection"))
+    std::cout << "  replies per connection: min " << r["replies_per_connection"]["min"]
+              << ", median " << r["replies_per_connection"]["median"] << ", max "
+              << r["replies_per_connection"]["max"] << "\n";
   if (r.contains("deliveries_per_sec"))
     std::cout << "  " << r["broadcasts"] << " broadcasts to " << r["readers"] << " readers: "
               << r["deliveries"] << " of " << r["expected_deliveries"] << " delivered ("
