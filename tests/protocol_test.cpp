@@ -27,12 +27,13 @@ using json = nlohmann::json;
 namespace {
 
 // Each test runs over both transports, and under two scheduler policies: "sharing" (actors on
-// worker threads) and "io" (actors on the gateway's Asio thread between its reads), the latter
-// with and without the read after the actors.
+// worker threads) and "io" (actors on the gateway's Asio thread between its reads); "sharing"
+// also with two Asio threads, where TCP sockets wait for readability on their own instead of
+// in the gateway's read poller.
 struct protocol_mode {
   test_client::transport transport;
   const char* scheduler_policy;
-  bool read_after_actors = true;
+  std::size_t io_threads = 1;
 };
 
 class Protocol : public ::testing::TestWithParam<protocol_mode> {
@@ -40,7 +41,7 @@ protected:
   static server_config config() {
     server_config cfg;
     cfg.runtime.scheduler_policy = GetParam().scheduler_policy;
-    cfg.gateway.read_after_actors = GetParam().read_after_actors;
+    cfg.gateway.io_threads = GetParam().io_threads;
     return cfg;
   }
   std::unique_ptr<test_client> connect(test_server& srv) {
@@ -82,10 +83,11 @@ protected:
 
 std::string mode_name(const ::testing::TestParamInfo<protocol_mode>& info) {
   std::string name = info.param.transport == test_client::transport::tcp ? "Tcp" : "WebSocket";
+  if (info.param.io_threads > 1)
+    return name + "TwoAsioThreads";
   if (std::string{info.param.scheduler_policy} != "io")
     return name;
-  name += "ActorsOnAsioThread";
-  return info.param.read_after_actors ? name : name + "EveryReadWaits";
+  return name + "ActorsOnAsioThread";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -94,8 +96,8 @@ INSTANTIATE_TEST_SUITE_P(
                     protocol_mode{test_client::transport::websocket, "sharing"},
                     protocol_mode{test_client::transport::tcp, "io"},
                     protocol_mode{test_client::transport::websocket, "io"},
-                    protocol_mode{test_client::transport::tcp, "io", false},
-                    protocol_mode{test_client::transport::websocket, "io", false}),
+                    protocol_mode{test_client::transport::tcp, "sharing", 2},
+                    protocol_mode{test_client::transport::websocket, "sharing", 2}),
   mode_name);
 
 TEST_P(Protocol, HandshakeResponseAsNano) {

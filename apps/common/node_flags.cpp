@@ -100,7 +100,6 @@ void add_gateway_flags(flags& f, const gateway_defaults& defaults) {
     .add("max-ws-message", "1048576", "largest WebSocket message accepted from a client")
     .add("http-timeout", "10", "seconds an HTTP request or upgrade has to arrive")
     .add("max-connections", "0", "open client connections beyond this are refused (0: no limit)")
-    .add("read-after-actors", "1", "scheduler policy io: try a client's next read after the actors ran (1), or always wait for readability (0: evener service at thousands of clients, 9 % fewer requests a second)")
     .add("tls-cert", "", "client TLS: certificate (PEM); TCP becomes TLS, WebSocket becomes WSS")
     .add("tls-key", "", "client TLS: private key (PEM)");
 }
@@ -120,7 +119,6 @@ gateway_options gateway_options_from(const flags& f) {
   o.max_ws_message = static_cast<std::size_t>(f.number("max-ws-message"));
   o.http_timeout = seconds_flag(f, "http-timeout");
   o.max_connections = static_cast<std::size_t>(f.number("max-connections"));
-  o.read_after_actors = f.number("read-after-actors") != 0;
   o.tls_cert = f.get("tls-cert");
   o.tls_key = f.get("tls-key");
   return o;

@@ -16,6 +16,11 @@ serial_executor make_serial_executor(boost::asio::io_context& ioc, std::size_t t
   return boost::asio::make_strand(ioc);
 }
 
+std::array<char, 64 * 1024>& thread_read_buffer() {
+  static thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
+
 connection::connection(serial_executor ex, std::string remote, settings s,
                        connection_registry* registry, std::shared_ptr<gateway_liveness> live,
                        transport_metrics& stats)
@@ -25,8 +30,7 @@ connection::connection(serial_executor ex, std::string remote, settings s,
     registry_(registry),
     live_(std::move(live)),
     stats_(stats),
-    decoder_(s.max_packet_body),
-    read_after_actors_(s.read_after_actors) {}
+    decoder_(s.max_packet_body) {}
 
 connection::~connection() = default;
 

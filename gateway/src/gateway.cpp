@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "detail/gateway_context.hpp"
+#include "detail/polled_tcp_connection.hpp"
 #include "detail/tcp_connection.hpp"
 #include "nanocaf/log.hpp"
 
@@ -45,6 +46,18 @@ std::string endpoint_text(const tcp::endpoint& ep) {
   auto addr = ep.address();
   return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":"
          + std::to_string(ep.port());
+}
+
+std::shared_ptr<connection> gateway_context::plain_connection(tcp::socket socket,
+                                                             serial_executor ex,
+                                                             std::string remote,
+                                                             transport_metrics& transport) {
+  if (settings.client_poller != nullptr)
+    return std::make_shared<polled_tcp_connection>(std::move(socket), std::move(ex),
+                                                   std::move(remote), settings, &registry, live,
+                                                   transport);
+  return std::make_shared<tcp_connection>(std::move(socket), std::move(ex), std::move(remote),
+                                          settings, &registry, live, transport);
 }
 
 void gateway_context::open(const std::shared_ptr<connection>& c) {
@@ -164,6 +177,10 @@ void gateway::start() {
     ctx.tls = detail::make_tls_context(ctx.options.tls_cert, ctx.options.tls_key);
   }
   const char* secure = ctx.tls ? " over TLS" : "";
+  if (ctx.options.io_threads <= 1) { // before accepting
+    ctx.client_poller = std::make_unique<detail::poller>(ctx.ioc);
+    ctx.settings.client_poller = ctx.client_poller.get();
+  }
   if (!ctx.options.tcp_address.empty()) {
     d.tcp_listener = std::make_shared<detail::listener>(
       ctx.ioc, ctx.options.io_threads, ctx.options.tcp_address,
@@ -175,10 +192,8 @@ void gateway::start() {
           detail::open_tls_client(std::move(socket), std::move(ex), std::move(name), ctx);
           return;
         }
-        auto conn = std::make_shared<detail::tcp_connection>(
-          std::move(socket), std::move(ex), std::move(name), ctx.settings, &ctx.registry, ctx.live,
-          ctx.stats.tcp);
-        ctx.open(conn);
+        ctx.open(ctx.plain_connection(std::move(socket), std::move(ex), std::move(name),
+                                      ctx.stats.tcp));
       });
     d.tcp_listener->run();
     log::info("tcp clients", secure, " on ", ctx.options.tcp_address, " (port ",
@@ -203,7 +218,6 @@ void gateway::start() {
     });
     if (d.hosting)
       log::info("actors run on the Asio thread (scheduler policy io)");
-    ctx.settings.read_after_actors = d.hosting && ctx.options.read_after_actors; // before accepting
   }
   auto n = std::max<std::size_t>(1, ctx.options.io_threads);
   for (std::size_t i = 0; i < n; ++i)

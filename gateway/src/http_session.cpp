@@ -11,7 +11,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "detail/tcp_connection.hpp"
 #include "detail/ws_connection.hpp"
 #include "nanocaf/codec/websocket.hpp"
 #include "nanocaf/log.hpp"
@@ -141,8 +140,7 @@ private:
 
   void start_websocket() {
     auto name = remote();
-    auto conn = std::make_shared<tcp_connection>(stream_.release_socket(), ex_, name, ctx_.settings,
-                                                 &ctx_.registry, ctx_.live, ctx_.stats.ws);
+    auto conn = ctx_.plain_connection(stream_.release_socket(), ex_, name, ctx_.stats.ws);
     conn->use_websocket_framing(ctx_.options.max_ws_message);
     if (!ctx_.registry.add(conn, ctx_.options.max_connections)) {
       ctx_.stats.ws.refused.inc();

@@ -3,6 +3,7 @@
 // on a plain socket) the WebSocket framing.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,10 @@ using serial_executor = boost::asio::any_io_executor;
 /// The serial executor for a new connection on `ioc`, run by `threads` threads.
 serial_executor make_serial_executor(boost::asio::io_context& ioc, std::size_t threads);
 
+/// Where connections read into: one buffer per Asio thread, as a read is handed on before the
+/// next handler runs, so that an idle connection holds none.
+std::array<char, 64 * 1024>& thread_read_buffer();
+
 class connection_registry;
 class ws_framing;
 
@@ -38,9 +43,9 @@ public:
   struct settings {
     std::size_t write_queue = 4u << 20;
     std::size_t max_packet_body = codec::default_max_packet_body;
-    /// The node's actors run on this connection's (one) Asio thread: after a read, try the
-    /// next one once they have run (see tcp_connection::on_readable).
-    bool read_after_actors = false;
+    /// Set when one Asio thread runs the gateway: its plain TCP sockets are polled there
+    /// (polled_tcp_connection).
+    class poller* client_poller = nullptr;
   };
 
   connection(serial_executor ex, std::string remote, settings s, connection_registry* registry,
@@ -87,8 +92,6 @@ protected:
   void finish(const std::string& reason, bool graceful = false);
   bool finished() const noexcept { return finished_; }
 
-  bool reads_after_actors() const noexcept { return read_after_actors_; }
-
   serial_executor ex_;
 
 private:
@@ -116,7 +119,6 @@ private:
   std::unique_ptr<ws_framing> ws_; // set before start(), then only read
   std::unique_ptr<inbound> inbound_;
   bool finished_ = false; // strand only
-  const bool read_after_actors_;
 
   std::mutex mu_; // guards the queue: send() is called from any actor's thread
   std::vector<shared_bytes> pending_;

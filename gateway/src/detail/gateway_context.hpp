@@ -8,6 +8,7 @@
 
 #include "detail/connection.hpp"
 #include "detail/connection_outlet.hpp"
+#include "detail/poller.hpp"
 #include "nanocaf/gateway/gateway.hpp"
 
 namespace boost::asio::ssl {
@@ -25,6 +26,11 @@ struct gateway_context {
 
   /// Registers a new client connection and starts it, or closes it when the node is full.
   void open(const std::shared_ptr<connection>& c);
+  /// A connection on a plain (not TLS) client socket: polled when one Asio thread runs the
+  /// gateway (see poller.hpp), on the Asio socket otherwise.
+  std::shared_ptr<connection> plain_connection(boost::asio::ip::tcp::socket socket,
+                                               serial_executor ex, std::string remote,
+                                               transport_metrics& transport);
 
   runtime& rt;
   const gateway_options options;
@@ -36,6 +42,9 @@ struct gateway_context {
   /// OpenSSL.
   std::shared_ptr<boost::asio::ssl::context> tls;
   boost::asio::io_context ioc;
+  /// With one Asio thread: where plain TCP clients are watched (settings.client_poller). After ioc,
+  /// so that it goes first, with the connections it holds.
+  std::unique_ptr<poller> client_poller;
 };
 
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep);

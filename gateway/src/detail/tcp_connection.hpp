@@ -1,4 +1,5 @@
-// A raw TCP client connection (spec 1.1). Waits for readability instead of keeping a read
+// A raw TCP client connection (spec 1.1) on an Asio socket, for a gateway run by several Asio
+// threads (one thread: polled_tcp_connection). Waits for readability instead of keeping a read
 // buffer, so an idle connection holds none; reads go into one buffer per Asio thread.
 #pragma once
 
@@ -23,8 +24,7 @@ protected:
 
 private:
   struct readable_handler; // the wait's handler, allocated at its own size
-  /// `retry`: the read tried behind the actors' turn (see reads_after_actors()).
-  void on_readable(const boost::system::error_code& ec, bool retry);
+  void on_readable(const boost::system::error_code& ec);
   // After a kick: send FIN, drain what the peer still sends, close on its FIN or a deadline.
   // Closing with unread input would send RST and could destroy the kick in flight.
   void linger();
@@ -32,8 +32,6 @@ private:
   std::unique_ptr<boost::asio::steady_timer> linger_timer_; // made at a kick: idle ones hold none
   boost::asio::ip::tcp::socket socket_;
   std::vector<boost::asio::const_buffer> gather_; // reused for every write
-  std::uint8_t waits_before_retry_ = 0; // reads that wait for readability before the next try
-  std::uint8_t retry_backoff_ = 1;      // what that becomes after the next failed try
 };
 
 } // namespace nanocaf::detail
