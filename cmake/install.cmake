@@ -6,7 +6,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(NANOCAF_LIBRARIES codec gateway actors cluster proto)
+set(NANOCAF_LIBRARIES codec poller gateway actors cluster proto)
 foreach(lib IN LISTS NANOCAF_LIBRARIES)
   set_target_properties(nanocaf_${lib} PROPERTIES EXPORT_NAME ${lib})
   add_library(nanocaf::${lib} ALIAS nanocaf_${lib})

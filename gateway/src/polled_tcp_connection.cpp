@@ -137,9 +137,8 @@ void polled_tcp_connection::write_some() {
   }
   // As an Asio write would: the completion comes after this call, not inside it, so that the
   // next flush does not nest in this one.
-  boost::asio::post(ex_, [self = std::static_pointer_cast<polled_tcp_connection>(shared_from_this())] {
-    self->on_written({});
-  });
+  auto self = std::static_pointer_cast<polled_tcp_connection>(shared_from_this());
+  boost::asio::post(ex_, [self = std::move(self)] { self->on_written({}); });
 }
 
 void polled_tcp_connection::on_writable() {

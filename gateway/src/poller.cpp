@@ -33,7 +33,9 @@ bool poller::add(int fd, std::shared_ptr<pollable> p) {
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0)
     return true;
+  auto err = errno; // for the caller's message
   watched_[slot].reset();
+  errno = err;
   return false;
 }
 
@@ -51,6 +53,12 @@ void poller::remove(int fd) {
     watched_[slot].reset();
 }
 
+void poller::stop() {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  waiter_.cancel(ignored);
+}
+
 struct poller::wait_handler {
   poller* self;
 
@@ -58,7 +66,7 @@ struct poller::wait_handler {
   allocator_type get_allocator() const noexcept { return {}; }
 
   void operator()(const boost::system::error_code& ec) const {
-    if (!ec)
+    if (!ec && !self->stopped_)
       self->run_ready();
   }
 };
@@ -90,7 +98,8 @@ void poller::run_ready() {
       r.target->on_readable();
   }
   batch_.clear();
-  wait();
+  if (!stopped_) // a callback may have ended the run
+    wait();
 }
 
 } // namespace nanocaf::detail

@@ -75,7 +75,7 @@ void bench_connection::adopt(tcp::socket& s) {
   s.non_blocking(true, ec);
   fd_ = s.release(ec);
   ws_.reset();
-  if (ec || fd_ < 0 || !poller_.add(fd_, *this)) {
+  if (ec || fd_ < 0 || !poller_.add(fd_, shared_from_this())) {
     fail("cannot poll the socket");
     return;
   }
@@ -174,7 +174,7 @@ void bench_connection::stop_reading() {
   reading_ = false;
   int size = 4096; // the kernel then holds little on its behalf
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  poller_.watch(fd_, *this, false, !unsent_.empty());
+  poller_.watch(fd_, false, !unsent_.empty());
 }
 
 std::uint32_t bench_connection::next_mask() {
@@ -220,7 +220,7 @@ void bench_connection::write(std::string_view bytes) {
   if (static_cast<std::size_t>(n) == bytes.size())
     return;
   unsent_.assign(bytes.substr(static_cast<std::size_t>(n)));
-  poller_.watch(fd_, *this, reading_, true);
+  poller_.watch(fd_, reading_, true);
 }
 
 void bench_connection::on_writable() {
@@ -234,7 +234,7 @@ void bench_connection::on_writable() {
   }
   unsent_.erase(0, static_cast<std::size_t>(n));
   if (unsent_.empty())
-    poller_.watch(fd_, *this, reading_, false);
+    poller_.watch(fd_, reading_, false);
 }
 
 void bench_connection::fail(const std::string& why) {

@@ -1,7 +1,8 @@
 // One simulated client of nanocaf-bench: connects (TCP or WebSocket), handshakes, answers the
 // server's heartbeats, sends what the driver asks and reports what comes back. All of it runs
 // on the driver's single io_context thread. Asio connects and Beast upgrades; then the socket
-// moves to the poller (see poller.hpp), and reads and writes are plain recv(2) and send(2).
+// moves to the poller (gateway/src/detail/poller.hpp, which the gateway's own clients share),
+// and reads and writes are plain recv(2) and send(2).
 #pragma once
 
 #include <chrono>
@@ -18,12 +19,14 @@
 #include <nanocaf/codec/message.hpp>
 #include <nanocaf/codec/packet.hpp>
 
-#include "poller.hpp"
+#include "detail/poller.hpp"
 #include "ws_client_frames.hpp"
 
 namespace nanocaf::bench {
 
 using clock = std::chrono::steady_clock;
+using detail::pollable;
+using detail::poller;
 
 struct target {
   boost::asio::ip::tcp::endpoint endpoint;
@@ -40,7 +43,8 @@ struct connection_events {
   std::function<void(std::size_t index, const codec::message& m)> message;
 };
 
-class bench_connection : public std::enable_shared_from_this<bench_connection>, private pollable {
+class bench_connection : public std::enable_shared_from_this<bench_connection>,
+                         public pollable {
 public:
   bench_connection(boost::asio::io_context& ioc, poller& p, std::size_t index,
                    const target& where, const connection_events& events);

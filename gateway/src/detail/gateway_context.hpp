@@ -42,8 +42,8 @@ struct gateway_context {
   /// OpenSSL.
   std::shared_ptr<boost::asio::ssl::context> tls;
   boost::asio::io_context ioc;
-  /// With one Asio thread: where plain TCP clients are watched (settings.client_poller). After ioc,
-  /// so that it goes first, with the connections it holds.
+  /// With one Asio thread: where plain TCP clients are watched (settings.client_poller).
+  /// After ioc, so that it goes first, with the connections it holds.
   std::unique_ptr<poller> client_poller;
 };
 

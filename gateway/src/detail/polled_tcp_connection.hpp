@@ -42,7 +42,7 @@ private:
   /// Tells the poller what to watch now, or lets go of this connection when nothing.
   void update_watch();
   void close_socket();
-  /// After a kick: reads and drops what the peer still sends until its FIN (see linger()).
+  /// After a kick: reads and drops what the peer still sends, until its FIN.
   void drain();
 
   int fd_;

@@ -1,5 +1,6 @@
-// The gateway's TCP client sockets when one Asio thread runs it: a level-triggered epoll set
-// of our own, which the io_context waits on once per batch of ready sockets.
+// The gateway's TCP client sockets when one Asio thread runs it, and nanocaf-bench's: a
+// level-triggered epoll set of our own, which the io_context waits on once per batch of ready
+// sockets.
 //
 // Why not Asio's sockets there: Boost 1.74's reactor re-arms its (edge-triggered) epoll
 // registration with an epoll_ctl(2) for every wait for readability, one system call per
@@ -13,6 +14,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -34,7 +36,7 @@ protected:
   ~pollable() = default;
 };
 
-/// For a gateway run by one Asio thread: everything here, and every callback, runs on it.
+/// For an io_context run by one thread: everything here, and every callback, runs on it.
 class poller {
 public:
   explicit poller(boost::asio::io_context& ioc);
@@ -42,13 +44,15 @@ public:
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
 
-  /// Watches `fd` for reading until remove(fd), keeping `p` alive meanwhile. false if epoll
-  /// refused it.
+  /// Watches `fd` for reading until remove(fd), keeping `p` alive meanwhile. false (errno
+  /// set) if epoll refused it.
   bool add(int fd, std::shared_ptr<pollable> p);
   /// Changes what `fd` is watched for (neither: only errors and hang-ups).
   void watch(int fd, bool readable, bool writable);
   /// Stops watching `fd` and lets go of its pollable. Before the descriptor closes.
   void remove(int fd);
+  /// Stops waiting, so that the io_context can run out of work (nanocaf-bench's end).
+  void stop();
 
 private:
   struct wait_handler; // allocated at its own size (exact_size_allocator.hpp)
@@ -65,6 +69,7 @@ private:
     std::uint32_t events;
   };
   std::vector<ready> batch_;
+  bool stopped_ = false;
 };
 
 } // namespace nanocaf::detail
