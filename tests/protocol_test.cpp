@@ -28,8 +28,8 @@ namespace {
 
 // Each test runs over both transports, and under two scheduler policies: "sharing" (actors on
 // worker threads) and "io" (actors on the gateway's Asio thread between its reads); "sharing"
-// also with two Asio threads, where TCP sockets wait for readability on their own instead of
-// in the gateway's read poller.
+// also with two Asio threads, where plain sockets wait on Asio's reactor instead of in the
+// gateway's own poller (one Asio thread).
 struct protocol_mode {
   test_client::transport transport;
   const char* scheduler_policy;

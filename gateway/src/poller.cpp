@@ -49,7 +49,11 @@ void poller::watch(int fd, bool readable, bool writable) {
 void poller::remove(int fd) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   auto slot = static_cast<std::size_t>(fd);
-  if (slot < watched_.size())
+  if (slot >= watched_.size() || !watched_[slot])
+    return;
+  if (in_batch_)
+    released_.push_back(std::move(watched_[slot]));
+  else
     watched_[slot].reset();
 }
 
@@ -83,21 +87,35 @@ void poller::wait() {
 // re-arming makes it report at once what is ready in this set by then.
 void poller::run_ready() {
   int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
-  // Held for the batch: an earlier callback may end a later socket (the pollable of a
-  // descriptor closed and reused meanwhile only gets a call that finds nothing to do).
+  // Taken before any callback runs: a pollable removed by an earlier one stays alive (in
+  // released_) and gets a call that finds nothing to do.
   for (int i = 0; i < n; ++i) {
     auto& ev = events_[static_cast<std::size_t>(i)];
     auto slot = static_cast<std::size_t>(ev.data.fd);
     if (slot < watched_.size() && watched_[slot])
-      batch_.push_back({watched_[slot], ev.events});
+      batch_.push_back({watched_[slot].get(), ev.events});
   }
-  for (auto& r : batch_) {
-    if (r.events & EPOLLOUT)
-      r.target->on_writable();
-    if (r.events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-      r.target->on_readable();
+  in_batch_ = true;
+  try {
+    for (auto& r : batch_) {
+      if (r.events & EPOLLOUT)
+        r.target->on_writable();
+      if (r.events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        r.target->on_readable();
+    }
+  } catch (...) {
+    // The thread's loop logs it and goes on: the watch must go on too (what the batch did not
+    // reach is still ready, and is reported again).
+    end_batch();
+    throw;
   }
+  end_batch();
+}
+
+void poller::end_batch() {
+  in_batch_ = false;
   batch_.clear();
+  released_.clear();
   if (!stopped_) // a callback may have ended the run
     wait();
 }

@@ -59,16 +59,22 @@ private:
 
   void wait();
   void run_ready();
+  void end_batch(); // releases what the batch held, then waits for the next
 
   int epoll_fd_;
   boost::asio::posix::stream_descriptor waiter_; // the epoll descriptor, as the io_context sees it
   std::vector<std::shared_ptr<pollable>> watched_; // by descriptor
   std::array<epoll_event, 1024> events_;           // the batch being run (one at a time)
   struct ready {
-    std::shared_ptr<pollable> target; // alive while the batch runs
+    pollable* target;
     std::uint32_t events;
   };
   std::vector<ready> batch_;
+  // What remove() let go of while a batch runs, released after it: an earlier callback may
+  // end a later socket of the same batch. (Holding a reference per event instead would cost
+  // two atomic operations per request.)
+  std::vector<std::shared_ptr<pollable>> released_;
+  bool in_batch_ = false;
   bool stopped_ = false;
 };
 
