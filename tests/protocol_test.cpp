@@ -5,8 +5,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 
+#include <sys/epoll.h>
 #include <sys/resource.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <typeinfo>
 
@@ -613,6 +617,45 @@ TEST(Gateway, SeveralAsioThreadsKeepEveryClientsOrder) {
       EXPECT_EQ(json::parse(m->payload)["i"], i) << "client " << c << ": pushes out of order";
     }
     EXPECT_TRUE(clients[c]->response(push_ids[c]));
+  }
+}
+
+// Descriptors this process watches level-triggered for reading, in any epoll set (from
+// /proc/self/fdinfo). Asio's reactor registers sockets edge-triggered; the gateway's poller
+// (one Asio thread) registers its clients level-triggered.
+int level_triggered_readers() {
+  int count = 0;
+  for (auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+    std::ifstream info(entry.path());
+    for (std::string line; std::getline(info, line);) {
+      if (line.rfind("tfd:", 0) != 0)
+        continue;
+      std::istringstream fields(line);
+      std::string tag, fd, events_tag, events;
+      fields >> tag >> fd >> events_tag >> events;
+      auto mask = std::stoul(events, nullptr, 16);
+      if ((mask & EPOLLIN) != 0 && (mask & EPOLLET) == 0)
+        ++count;
+    }
+  }
+  return count;
+}
+
+TEST(Gateway, OneAsioThreadWatchesPlainClientsInItsOwnEpollSet) {
+  for (std::size_t threads : {1u, 2u}) {
+    server_config cfg;
+    cfg.gateway.io_threads = threads;
+    test_server srv{cfg};
+    int before = level_triggered_readers();
+    auto a = test_client::connect_tcp(srv.tcp_port());
+    a->handshake_and_ack();
+    auto b = test_client::connect_tcp(srv.tcp_port());
+    b->handshake_and_ack();
+    auto c = test_client::connect_ws(srv.ws_port());
+    c->handshake_and_ack();
+    EXPECT_EQ(level_triggered_readers() - before, threads == 1 ? 3 : 0)
+      << threads << " Asio thread(s)";
+    EXPECT_TRUE(c->response(c->request("probe.echo", "ok")));
   }
 }
 
