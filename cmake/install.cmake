@@ -25,6 +25,9 @@ install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/gen/nanocaf/proto
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nanocaf FILES_MATCHING PATTERN "*.h")
 install(FILES ${PROJECT_SOURCE_DIR}/proto/cluster.proto ${PROJECT_SOURCE_DIR}/proto/nanocaf_cluster.proto
   DESTINATION ${CMAKE_INSTALL_DATADIR}/nanocaf/proto)
+# The JavaScript client (browsers and Node), one file: share/nanocaf/js/nanocaf.js.
+install(FILES ${PROJECT_SOURCE_DIR}/apps/client-js/nanocaf.js ${PROJECT_SOURCE_DIR}/apps/client-js/package.json
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/nanocaf/js)
 install(TARGETS nanocaf-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(PROGRAMS $<TARGET_FILE:master> DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME nanocaf-master)
 
