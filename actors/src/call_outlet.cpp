@@ -5,33 +5,50 @@
 
 #include "detail/call_outlet.hpp"
 #include "nanocaf/errors.hpp"
+#include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {
 
 call_outlet::call_outlet(std::optional<session> client, call_handler done)
   : client_(std::move(client)), done_(std::move(done)) {}
 
-call_outlet::~call_outlet() { complete({504, "the handler did not reply", {}}); }
+call_outlet::~call_outlet() {
+  if (completed_.load(std::memory_order_acquire))
+    return;
+  auto id = new_error_id();
+  log::info("error ", id, " (504): a called handler did not reply");
+  complete({reply_code::timeout, generic_error_text(reply_code::timeout), {}, id});
+}
 
 void call_outlet::complete(call_reply reply) {
   if (completed_.exchange(true))
     return;
-  if (done_)
+  if (!done_)
+    return;
+  // runtime::call hands its caller's callback over to the caller's actor (component::call
+  // does too); this only guards the destructor, where an exception would end the process.
+  try {
     done_(std::move(reply));
+  } catch (const std::exception& e) {
+    log::error("call completion threw: ", e.what());
+  } catch (...) {
+    log::error("call completion threw a non-exception");
+  }
 }
 
 void call_outlet::deliver(codec::message_type type, std::uint64_t, std::string_view route,
                           std::string payload) {
   if (type == codec::message_type::response) {
-    complete({0, {}, std::move(payload)});
+    complete({0, {}, std::move(payload), {}});
     return;
   }
   if (client_)
     client_->push_payload(route, std::move(payload));
 }
 
-void call_outlet::error_reply(std::uint64_t, int code, const std::string& text) {
-  complete({code, text, {}});
+void call_outlet::error_reply(std::uint64_t, int code, const std::string& text,
+                              const std::string& error_id) {
+  complete({code, text, {}, error_id});
 }
 
 void call_outlet::kick(shared_bytes packet) {

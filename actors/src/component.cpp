@@ -124,20 +124,33 @@ void component::call_payload(std::optional<session> client, const std::string& r
   auto& host = host_or_throw(host_, name_);
   if (!runtime_)
     throw std::logic_error("component '" + name_ + "' is not part of a runtime");
-  // The reply, the error or the deadline, whichever comes first, runs `done` on this actor.
+  // The reply, the error or the deadline, whichever comes first, runs `done` on this actor,
+  // and the deadline's timer goes with the reply (it is read there: both run on this actor).
   auto finished = std::make_shared<std::atomic<bool>>(false);
+  auto deadline = std::make_shared<timer_id>(0);
   auto owner = host.handle();
-  auto finish = [finished, owner, done = std::move(done)](call_reply reply) {
+  auto finish = [this, finished, deadline, owner, done = std::move(done)](call_reply reply) {
     if (finished->exchange(true))
       return;
-    caf::anon_send(owner, detail::task_msg{[done, reply = std::move(reply)] { done(reply); }});
+    caf::anon_send(owner, detail::task_msg{[this, deadline, done, reply = std::move(reply)] {
+                     cancel(*deadline);
+                     done(reply);
+                   }});
   };
-  after(timeout, [finish] { finish({504, "no reply within the deadline", {}}); });
-  runtime_->call(std::move(client), route, std::move(payload), timeout, finish);
+  *deadline = after(timeout, [finish, route] {
+    auto id = new_error_id();
+    log::info("error ", id, " (504): call of ", route, ": no reply within the deadline");
+    finish({reply_code::timeout, generic_error_text(reply_code::timeout), {}, id});
+  });
+  runtime_->call_from_anywhere(std::move(client), route, std::move(payload), timeout, finish);
 }
 
 void component::on_session_closed(std::function<void(const session&)> fn) {
-  closed_hooks_.push_back(std::move(fn));
+  // Before start (setup) the runtime collects them; once it runs, they are added at once.
+  if (runtime_ && runtime_->started() && host_)
+    runtime_->add_session_closed_hook(host_->handle(), std::move(fn));
+  else
+    closed_hooks_.push_back(std::move(fn));
 }
 
 std::string to_lower(const std::string& s) {

@@ -58,7 +58,8 @@ bool fire_closed(const std::shared_ptr<session_core>& core) {
     callbacks.swap(core->callbacks);
   }
   session s{core};
-  for (auto& hook : core->ctx->closed_hooks)
+  auto hooks = core->ctx->closed_hooks();
+  for (auto& hook : *hooks)
     run_closed_callback({hook.owner, hook.fn}, s);
   for (auto& cb : callbacks)
     run_closed_callback(std::move(cb), s);

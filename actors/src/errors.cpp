@@ -1,5 +1,9 @@
 #include "nanocaf/errors.hpp"
 
+#include <atomic>
+#include <cstdio>
+#include <random>
+
 namespace nanocaf {
 
 const char* to_string(errc e) noexcept {
@@ -16,6 +20,30 @@ const char* to_string(errc e) noexcept {
     case errc::dropped: return "dropped by an outbound pipeline hook";
   }
   return "unknown error";
+}
+
+const char* generic_error_text(int code) noexcept {
+  switch (code) {
+    case reply_code::bad_request: return "bad request";
+    case reply_code::route_not_found: return "route not found";
+    case reply_code::too_many_requests: return "too many requests";
+    case reply_code::handler_failed: return "internal error";
+    case reply_code::unavailable: return "service unavailable";
+    case reply_code::timeout: return "timeout";
+    default: return code >= 500 ? "internal error" : "request failed";
+  }
+}
+
+std::string new_error_id() {
+  // A random start per process and a counter: unique, and cheap enough for floods of errors.
+  static std::atomic<std::uint64_t> next{[] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }()};
+  auto n = next.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(n));
+  return text;
 }
 
 } // namespace nanocaf

@@ -1,5 +1,7 @@
 #include "nanocaf/group.hpp"
 
+#include <algorithm>
+
 #include "detail/session_core.hpp"
 #include "nanocaf/deferred_writes.hpp"
 
@@ -97,11 +99,27 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
       targets.push_back(s);
   }
   // Filters run outside the lock: they may call back into the group.
-  shared_bytes packet;
-  const detail::node_context* encoded_for = nullptr;
+  if (f)
+    targets.erase(std::remove_if(targets.begin(), targets.end(),
+                                 [f](const session& s) { return !(*f)(s); }),
+                  targets.end());
+  // Encoded before anyone gets it, once per node (dictionary), normally once: a message that
+  // cannot be encoded reaches no member rather than some.
+  std::vector<std::pair<const detail::node_context*, shared_bytes>> packets;
   for (auto& s : targets) {
-    if (f && !(*f)(s))
+    auto* ctx = s.core()->ctx.get();
+    bool known = std::any_of(packets.begin(), packets.end(),
+                             [ctx](const auto& p) { return p.first == ctx; });
+    if (known)
       continue;
+    auto buf = std::make_shared<std::string>();
+    if (codec::encode_data_packet(codec::message_type::push, 0, route, payload,
+                                  &ctx->options.dictionary, *buf)
+        != codec::error::none)
+      return errc::encode_failed;
+    packets.emplace_back(ctx, std::move(buf));
+  }
+  for (auto& s : targets) {
     auto& core = *s.core();
     if (core.closed.load(std::memory_order_acquire))
       continue;
@@ -111,15 +129,9 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
       core.send_message(s, codec::message_type::push, 0, route, payload);
       continue;
     }
-    if (encoded_for != core.ctx.get()) { // encode once per node (dictionary), normally once
-      auto buf = std::make_shared<std::string>();
-      if (codec::encode_data_packet(codec::message_type::push, 0, route, payload,
-                                    &core.ctx->options.dictionary, *buf)
-          != codec::error::none)
-        return errc::encode_failed;
-      packet = std::move(buf);
-      encoded_for = core.ctx.get();
-    }
+    auto& packet = std::find_if(packets.begin(), packets.end(), [&](const auto& p) {
+                     return p.first == core.ctx.get();
+                   })->second;
     write_deferral::send(core.out, packet); // a burst of broadcasts: one write per member
   }
   return errc::ok;

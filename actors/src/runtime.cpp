@@ -147,19 +147,25 @@ struct runtime::impl {
   }
 
   // Runs one lifecycle stage on every component, in the given order, waiting for each.
+  // Stops at the first component whose hook throws and returns "<component>: <stage> failed:
+  // <reason>"; empty when every one ran.
   template <class It>
-  void lifecycle(It first, It last, detail::lifecycle_stage stage) {
+  std::string lifecycle(It first, It last, detail::lifecycle_stage stage) {
+    static const char* stage_names[] = {"init", "after_init", "before_shutdown", "shutdown"};
     caf::scoped_actor self{*sys};
-    for (auto i = first; i != last; ++i) {
+    std::string failure;
+    for (auto i = first; i != last && failure.empty(); ++i) {
       if (!i->actor)
         continue;
+      std::string reason;
       self->request(i->actor, caf::infinite, detail::lifecycle_atom::value, stage)
-        .receive([](bool) {},
-                 [&](caf::error& e) {
-                   log::error("component ", i->comp->name(),
-                              ": lifecycle stage failed: ", sys->render(e));
-                 });
+        .receive([&](std::string& r) { reason = std::move(r); },
+                 [&](caf::error& e) { reason = sys->render(e); });
+      if (!reason.empty())
+        failure = "component '" + i->comp->name() + "': "
+                  + stage_names[static_cast<int>(stage)] + " failed: " + reason;
     }
+    return failure;
   }
 
   caf::actor_system_config cfg;
@@ -229,21 +235,39 @@ void runtime::start() {
   codec::encode_packet(codec::packet_type::heartbeat, "", *hb);
   ctx.heartbeat_packet = std::move(hb);
 
-  d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::init);
-  d.lifecycle(d.components.begin(), d.components.end(), detail::lifecycle_stage::after_init);
+  // Hooks registered in setup; from here on on_session_closed adds them directly.
+  {
+    std::vector<detail::closed_hook> hooks;
+    for (auto& r : d.components)
+      for (auto& fn : r.comp->session_closed_hooks())
+        hooks.push_back({r.actor, fn});
+    ctx.set_closed_hooks(std::move(hooks));
+  }
+  for (auto stage : {detail::lifecycle_stage::init, detail::lifecycle_stage::after_init}) {
+    auto failure = d.lifecycle(d.components.begin(), d.components.end(), stage);
+    if (!failure.empty()) {
+      log::error(failure);
+      stop(); // the components that started are shut down again, in reverse order
+      throw std::runtime_error(failure);
+    }
+  }
   d.clock = d.sys->spawn(detail::session_clock, d.ctx);
-  // Hooks registered during setup, init or after_init.
-  for (auto& r : d.components)
-    for (auto& fn : r.comp->session_closed_hooks())
-      ctx.closed_hooks.push_back({r.actor, fn});
 }
+
+void runtime::add_session_closed_hook(const caf::actor& owner,
+                                      std::function<void(const session&)> fn) {
+  impl_->ctx->add_closed_hook({owner, std::move(fn)});
+}
+
+bool runtime::started() const noexcept { return impl_->started; }
 
 void runtime::stop() {
   auto& d = *impl_;
   if (!d.started || d.stopped)
     return;
   d.stopped = true;
-  caf::anon_send_exit(d.clock, caf::exit_reason::user_shutdown);
+  if (d.clock)
+    caf::anon_send_exit(d.clock, caf::exit_reason::user_shutdown);
   d.clock = nullptr;
   {
     std::lock_guard<std::mutex> guard{d.ctx->sessions_mu};
@@ -252,15 +276,22 @@ void runtime::stop() {
     d.ctx->stats->sessions.sub(static_cast<std::int64_t>(d.ctx->sessions.size()));
     d.ctx->sessions.clear();
   }
-  d.lifecycle(d.components.rbegin(), d.components.rend(),
-              detail::lifecycle_stage::before_shutdown);
-  d.lifecycle(d.components.rbegin(), d.components.rend(), detail::lifecycle_stage::shutdown);
+  for (auto stage : {detail::lifecycle_stage::before_shutdown, detail::lifecycle_stage::shutdown}) {
+    // Every component gets its turn: one that fails is logged, the others still stop.
+    for (auto i = d.components.rbegin(); i != d.components.rend(); ++i) {
+      auto failure = d.lifecycle(i, std::next(i), stage);
+      if (!failure.empty())
+        log::error(failure);
+    }
+  }
   for (auto& r : d.components) {
     caf::anon_send_exit(r.actor, caf::exit_reason::user_shutdown);
     r.actor = nullptr;
   }
-  d.ctx->routes.clear();
-  d.ctx->closed_hooks.clear();
+  // The route table stays: gateway and cluster threads may still read it (they are stopped
+  // first when the order is right, but a wrong order must not be a data race). What reaches
+  // an ended service actor now is dropped; its sessions are closing.
+  d.ctx->set_closed_hooks({});
 }
 
 std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
@@ -320,6 +351,19 @@ session runtime::open_call_session(std::optional<session> client, call_handler d
 
 void runtime::call(std::optional<session> client, const std::string& route, std::string payload,
                    std::chrono::milliseconds timeout, call_handler done) {
+  if (auto* caller = detail::current_component_actor()) {
+    // Back to the caller's actor: its state needs no lock there, and a callback that throws
+    // is caught like any task of its component.
+    done = [owner = *caller, done = std::move(done)](call_reply r) {
+      caf::anon_send(owner, detail::task_msg{[done, r = std::move(r)] { done(r); }});
+    };
+  }
+  call_from_anywhere(std::move(client), route, std::move(payload), timeout, std::move(done));
+}
+
+void runtime::call_from_anywhere(std::optional<session> client, const std::string& route,
+                                 std::string payload, std::chrono::milliseconds timeout,
+                                 call_handler done) {
   codec::message msg{codec::message_type::request, 1, route, std::move(payload), false};
   if (has_route(route)) {
     dispatch(open_call_session(std::move(client), std::move(done)), std::move(msg));
@@ -329,7 +373,7 @@ void runtime::call(std::optional<session> client, const std::string& route, std:
     router->call(client, std::move(msg), timeout, std::move(done));
     return;
   }
-  done({reply_code::route_not_found, "route not found: " + route, {}});
+  done({reply_code::route_not_found, "route not found: " + route, {}, {}});
 }
 
 bool runtime::has_route(const std::string& route) const {

@@ -34,4 +34,39 @@ void decode_protobuf(serializer_kind kind, std::string_view in, google::protobuf
     throw payload_error(st.ToString());
 }
 
+bool json_nested_deeper_than(std::string_view json, std::size_t limit) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i; // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > limit)
+          return true;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0)
+          --depth;
+        break;
+      default: break;
+    }
+  }
+  return false;
+}
+
+void check_json_depth(std::string_view json, std::size_t limit) {
+  if (json_nested_deeper_than(json, limit))
+    throw payload_error("JSON nested deeper than " + std::to_string(limit) + " levels");
+}
+
 } // namespace nanocaf::detail

@@ -24,25 +24,28 @@ void run_handler(component& comp, dispatch_msg& d) {
   try {
     entry.call(s, std::move(d.payload));
   } catch (const payload_error& e) {
-    log::debug("session ", core->id, ": bad payload for ", comp.name(), ".", entry.name, ": ",
-               e.what());
+    // The route is the client's own; the decoder's message stays in the log.
+    auto id = new_error_id();
+    log::info("error ", id, " (400, session ", core->id, "): bad payload for ", comp.name(), ".",
+              entry.name, ": ", e.what());
     send_error_reply(core, d.mid, reply_code::bad_request,
-                     "bad payload for " + comp.name() + "." + entry.name + ": " + e.what());
+                     "bad payload for " + comp.name() + "." + entry.name, id);
   } catch (const handler_error& e) {
-    send_error_reply(core, d.mid, e.code(), e.what());
+    send_error_reply(core, d.mid, e.code(), e.what()); // the author's words, for the client
   } catch (const std::exception& e) {
-    log::warn("handler ", comp.name(), ".", entry.name, " failed: ", e.what());
-    send_error_reply(core, d.mid, reply_code::handler_failed, e.what());
+    send_failure_reply(core, d.mid, reply_code::handler_failed,
+                       "handler " + comp.name() + "." + entry.name + " threw: " + e.what());
   } catch (...) {
-    log::warn("handler ", comp.name(), ".", entry.name, " threw a non-exception");
-    send_error_reply(core, d.mid, reply_code::handler_failed, "handler failed");
+    send_failure_reply(core, d.mid, reply_code::handler_failed,
+                       "handler " + comp.name() + "." + entry.name + " threw a non-exception");
   }
   d.stats->seconds.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - d.dispatched).count());
   write_deferral::handler_done();
 }
 
-bool run_lifecycle(component& comp, lifecycle_stage stage) {
+// Empty when the stage ran; otherwise why it failed (runtime::start reports it).
+std::string run_lifecycle(component& comp, lifecycle_stage stage) {
   try {
     switch (stage) {
       case lifecycle_stage::init: comp.init(); break;
@@ -50,10 +53,11 @@ bool run_lifecycle(component& comp, lifecycle_stage stage) {
       case lifecycle_stage::before_shutdown: comp.before_shutdown(); break;
       case lifecycle_stage::shutdown: comp.shutdown(); break;
     }
-    return true;
+    return {};
   } catch (const std::exception& e) {
-    log::error("component ", comp.name(), ": lifecycle hook threw: ", e.what());
-    return false;
+    return e.what()[0] != '\0' ? std::string{e.what()} : std::string{"an exception"};
+  } catch (...) {
+    return "a non-exception";
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "detail/messages.hpp"
 #include "detail/session_core.hpp"
+#include "nanocaf/component.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf {
@@ -68,21 +69,31 @@ void run_closed_callback(closed_callback cb, const session& s) {
 }
 
 void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid, int code,
-                      const std::string& text) {
+                      const std::string& text, const std::string& error_id) {
   if (mid == 0)
     return;
   core->ctx->stats->error_reply(code);
   if (core->out->takes_error_replies()) {
-    core->out->error_reply(mid, code, text);
+    core->out->error_reply(mid, code, text, error_id);
     return;
   }
   if (!core->ctx->options.error_replies)
     return;
   nlohmann::json body{{"code", code}, {"error", text}};
+  if (!error_id.empty())
+    body["id"] = error_id;
   session s{core, mid};
   // The text may quote client bytes (a route): invalid UTF-8 is replaced, never thrown.
   core->send_message(s, codec::message_type::response, mid, {},
                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string send_failure_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid,
+                               int code, std::string_view detail) {
+  auto id = new_error_id();
+  log::warn("error ", id, " (", code, ", session ", core->id, "): ", detail);
+  send_error_reply(core, mid, code, generic_error_text(code), id);
+  return id;
 }
 
 } // namespace detail
@@ -109,6 +120,10 @@ const std::shared_ptr<outlet>& session::out() const noexcept { return core_->out
 
 serializer_kind session::serializer() const noexcept { return core_->ctx->options.serializer; }
 
+std::size_t detail::max_json_depth(const session& s) noexcept {
+  return s.core()->ctx->options.max_json_depth;
+}
+
 errc session::push_payload(std::string_view route, std::string payload) const {
   return core_->send_message(*this, codec::message_type::push, 0, route, std::move(payload));
 }
@@ -117,6 +132,16 @@ errc session::rpc_payload(std::string_view route, std::string payload) const {
   detail::dispatch(core_, codec::message{codec::message_type::notify, 0, std::string{route},
                                          std::move(payload), false});
   return errc::ok;
+}
+
+void session::response_error(std::uint64_t mid, int code, const std::string& text,
+                             const std::string& error_id) const {
+  detail::send_error_reply(core_, mid, code, text, error_id);
+}
+
+std::string session::response_failure(std::uint64_t mid, int code,
+                                      std::string_view detail) const {
+  return detail::send_failure_reply(core_, mid, code, detail);
 }
 
 errc session::response_payload(std::uint64_t mid, std::string payload) const {

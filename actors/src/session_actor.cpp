@@ -1,6 +1,9 @@
 // The session actor: the connection state machine of spec 1.7 and 1.8, and the dispatch of
 // decoded requests and notifies to the service actors (spec 2.5).
 #include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/make_actor.hpp>
@@ -11,6 +14,7 @@
 #include "detail/node_metrics.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
+#include "nanocaf/serialize.hpp"
 
 namespace nanocaf::detail {
 
@@ -102,9 +106,38 @@ void session_actor::close_session(const std::string& why) {
   core_->out->close();
 }
 
+// What is wrong with a handshake body, or nullopt: empty (nano's Go clients) or a JSON object
+// within the depth limit. Parsed here so that no validator or log sees a body that could
+// exhaust the stack when printed.
+std::optional<std::string> handshake_body_problem(const std::string& body, std::size_t max_depth) {
+  if (body.empty())
+    return std::nullopt;
+  if (json_nested_deeper_than(body, max_depth))
+    return "handshake JSON nested deeper than " + std::to_string(max_depth) + " levels";
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return std::string{"handshake body is not a JSON object"};
+  return std::nullopt;
+}
+
 void session_actor::on_handshake(const codec::packet& p) {
   auto& ctx = *core_->ctx;
-  core_->greeted.store(true, std::memory_order_relaxed);
+  if (auto problem = handshake_body_problem(p.body, ctx.options.max_json_depth)) {
+    // The client hears why (starx reports a code other than 200 as "handshake fail").
+    ctx.stats->handshakes_refused.inc();
+    ctx.stats->protocol_errors.inc();
+    log::info("session ", core_->id, " (", core_->out->remote_address(),
+              "): handshake refused: ", *problem);
+    auto reply = std::make_shared<std::string>();
+    codec::encode_packet(codec::packet_type::handshake,
+                         nlohmann::json{{"code", reply_code::bad_request}, {"error", *problem}}
+                           .dump(),
+                         *reply);
+    at_ = phase::closing;
+    core_->working.store(false, std::memory_order_release);
+    core_->out->kick(std::move(reply));
+    return;
+  }
   if (ctx.options.validator) {
     std::optional<std::string> refusal;
     try {
@@ -157,6 +190,7 @@ void session_actor::on_packet(const codec::packet& p) {
         close_session("handshake ack before handshake");
       }
       else if (at_ == phase::handshake) {
+        core_->acked.store(true, std::memory_order_relaxed);
         at_ = phase::working;
         core_->working.store(true, std::memory_order_release);
       }
@@ -193,12 +227,6 @@ void session_actor::finish(const std::string& reason, caf::execution_unit* host)
 void session_actor::on_heartbeat_tick() {
   if (at_ == phase::closing)
     return;
-  auto h = core_->ctx->options.heartbeat;
-  if (now_ms() - core_->last_activity_ms.load(std::memory_order_relaxed) > 2 * h.count()) {
-    core_->ctx->stats->heartbeat_timeouts.inc();
-    close_session("heartbeat timeout");
-    return;
-  }
   core_->out->send(core_->ctx->heartbeat_packet);
 }
 
@@ -207,10 +235,16 @@ void session_actor::on_event(caf::atom_value what, const std::string& why,
   // An if chain: atoms are not enumerators of atom_value, so a switch over them warns.
   if (what == heartbeat_atom::value) {
     on_heartbeat_tick();
+  } else if (what == idle_atom::value) {
+    if (at_ != phase::closing) {
+      core_->ctx->stats->heartbeat_timeouts.inc();
+      close_session("heartbeat timeout");
+    }
   } else if (what == hs_timeout_atom::value) {
-    if (at_ == phase::start) {
+    if (at_ == phase::start || at_ == phase::handshake) {
       core_->ctx->stats->handshake_timeouts.inc();
-      close_session("no handshake within the handshake timeout");
+      close_session(at_ == phase::start ? "no handshake within the handshake timeout"
+                                        : "no handshake ack within the handshake timeout");
     }
   } else if (what == conn_failed_atom::value) {
     core_->ctx->stats->protocol_errors.inc(); // the gateway could not decode

@@ -26,7 +26,7 @@ inline void add_cluster_flags(flags& f, const std::string& listen_default) {
   f.add("listen", listen_default, "this node's gRPC address (host:port)")
     .add("master", "127.0.0.1:34567", "the master's gRPC address")
     .add("label", "", "free-form label in this node's member info")
-    .add("member-heartbeat", "1", "member -> master heartbeat period in seconds")
+    .add("member-heartbeat", "1", "member -> master heartbeat period in seconds; a dead member is evicted after --eviction-misses periods (4-5 s by default)")
     .add("eviction-misses", "4", "heartbeat periods without a heartbeat before eviction")
     .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds")
     .add("cluster-batches", "1", "1: messages to nanocaf nodes in batches; 0: one gRPC call each, as nano");

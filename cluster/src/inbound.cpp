@@ -73,6 +73,17 @@ grpc::Status inbound::response(const clusterpb::ResponseMessage& m) {
   return found ? grpc::Status::OK : no_session(sid);
 }
 
+grpc::Status inbound::error_reply(const nanocaf::cluster::ErrorReply& m) {
+  auto sid = m.sessionid();
+  auto id = m.id();
+  bool found = rt_.with_session(sid, [id, code = m.code(), text = m.error(),
+                                      error_id = m.errorid()](const session& s) {
+    s.response_error(id, code, text, error_id);
+  });
+  caf::anon_send(member(), response_seen_atom::value, sid, id);
+  return found ? grpc::Status::OK : no_session(sid);
+}
+
 grpc::Status inbound::session_closed(const clusterpb::SessionClosedRequest& m) {
   caf::anon_send(member(), remote_closed_atom::value, m.sessionid());
   return grpc::Status::OK;
@@ -113,6 +124,8 @@ grpc::Status inbound::apply(const nanocaf::cluster::Envelope& e) {
       return kick(e.kick());
     case body::kBind:
       return bind(e.bind());
+    case body::kErrorReply:
+      return error_reply(e.errorreply());
     case body::BODY_NOT_SET:
       break;
   }

@@ -19,10 +19,33 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+// A member as the master sees it. Its heartbeat period is what it announced (nanocaf
+// members) or what its heartbeats show (Go nano nodes, which say nothing: until a gap has been
+// seen, nano's default of 30 s), so each is evicted after eviction_misses of its own periods.
 struct record {
   member_info info;
   clock::time_point last_heartbeat;
-  std::chrono::milliseconds heartbeat; // the member's own period: Go nodes beat every 30 s
+  std::optional<std::chrono::milliseconds> announced;
+  std::chrono::milliseconds observed{30000};
+  bool gap_seen = false;
+
+  record() = default;
+  record(member_info i, std::optional<std::chrono::milliseconds> a)
+    : info(std::move(i)), last_heartbeat(clock::now()), announced(a) {}
+
+  std::chrono::milliseconds period() const { return announced.value_or(observed); }
+
+  void beat(std::optional<std::chrono::milliseconds> a) {
+    auto now = clock::now();
+    auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heartbeat);
+    last_heartbeat = now;
+    announced = a;
+    if (a)
+      return;
+    // Smoothed, so that one late beat does not double the period.
+    observed = gap_seen ? (observed * 3 + gap) / 4 : gap;
+    gap_seen = true;
+  }
 };
 
 struct master_state {
@@ -67,8 +90,8 @@ void announce_join(self_ptr self, const member_info& info) {
     to_proto(info, *req.mutable_memberinfo());
     caf::anon_send(peer(self, addr), make_job<clusterpb::NewMemberResponse>(
                                        membership_queue, std::move(req), NANOCAF_CALL(member, NewMember),
-                                       [addr = addr](const std::string& err) {
-                                         log::warn("NewMember to ", addr, " failed: ", err);
+                                       [addr = addr](const call_failure& err) {
+                                         log::warn("NewMember to ", addr, " failed: ", describe(err));
                                        }));
   }
 }
@@ -87,8 +110,8 @@ void announce_leave(self_ptr self, const std::string& address, bool draining) {
     req.set_serviceaddr(address);
     caf::anon_send(peer(self, addr), make_job<clusterpb::DelMemberResponse>(
                                        membership_queue, std::move(req), NANOCAF_CALL(member, DelMember),
-                                       [addr = addr](const std::string& err) {
-                                         log::warn("DelMember to ", addr, " failed: ", err);
+                                       [addr = addr](const call_failure& err) {
+                                         log::warn("DelMember to ", addr, " failed: ", describe(err));
                                        },
                                        hint));
   }
@@ -107,8 +130,8 @@ void introduce_all(self_ptr self, const std::string& address) {
     to_proto(info, *req.mutable_memberinfo());
     caf::anon_send(peer(self, address), make_job<clusterpb::NewMemberResponse>(
                                           membership_queue, std::move(req), NANOCAF_CALL(member, NewMember),
-                                          [address](const std::string& err) {
-                                            log::warn("NewMember to ", address, " failed: ", err);
+                                          [address](const call_failure& err) {
+                                            log::warn("NewMember to ", address, " failed: ", describe(err));
                                           }));
   }
 }
@@ -168,7 +191,7 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       std::vector<member_info> others{st.self};
       for (auto& [a, rec] : st.records)
         others.push_back(rec.info);
-      st.records[addr] = {r.info, clock::now(), r.heartbeat};
+      st.records[addr] = record{r.info, r.heartbeat};
       st.registered->set(static_cast<std::int64_t>(st.records.size()));
       log::info("member ", addr, " registered");
       announce_join(self, r.info);
@@ -188,11 +211,10 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
       auto& st = self->state;
       auto i = st.records.find(r.info.service_address);
       if (i != st.records.end()) {
-        i->second.last_heartbeat = clock::now();
-        i->second.heartbeat = r.heartbeat;
+        i->second.beat(r.heartbeat);
       } else if (!r.info.service_address.empty()) {
         // Unknown: this master restarted, or evicted a member that was only paused.
-        st.records[r.info.service_address] = {r.info, clock::now(), r.heartbeat};
+        st.records[r.info.service_address] = record{r.info, r.heartbeat};
         st.registered->set(static_cast<std::int64_t>(st.records.size()));
         log::info("member ", r.info.service_address, " known again from its heartbeat");
         announce_join(self, r.info);
@@ -203,11 +225,12 @@ caf::behavior master_actor(self_ptr self, options opts, member_info self_info, c
     [=](evict_tick_atom) {
       auto& st = self->state;
       // Judged by each member's own period, so a Go node beating every 30 s is not evicted
-      // by a master tuned for faster nanocaf members.
+      // by a master tuned for faster nanocaf members, and one beating every 10 s is not kept
+      // for two minutes.
       auto now = clock::now();
       std::vector<std::string> silent;
       for (auto& [addr, rec] : st.records)
-        if (now - rec.last_heartbeat > rec.heartbeat * st.opts.eviction_misses)
+        if (now - rec.last_heartbeat > rec.period() * st.opts.eviction_misses)
           silent.push_back(addr);
       for (auto& addr : silent) {
         st.evictions->inc();

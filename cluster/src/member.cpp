@@ -113,17 +113,26 @@ void add_members(self_ptr self, const std::vector<member_info>& infos) {
   publish(self);
 }
 
-void reply_error(const session& origin, std::uint64_t mid, int code, const std::string& text) {
-  if (mid == 0)
+// A request that another node did not answer: its client gets the code and a generic text
+// (nothing in nano mode), the log gets `detail` under the reply's error id.
+void reply_failure(const session& origin, std::uint64_t mid, int code, const std::string& detail) {
+  if (mid == 0) {
+    log::debug("one-way message lost: ", detail);
     return;
-  nlohmann::json body{{"code", code}, {"error", text}};
-  origin.response_payload(mid, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  origin.response_failure(mid, code, detail);
+}
+
+// 503 or 504 for a call or message that failed on its way to another node.
+int reply_code_of(const call_failure& f) {
+  return f.code == grpc::StatusCode::DEADLINE_EXCEEDED ? reply_code::timeout
+                                                        : reply_code::unavailable;
 }
 
 void fail_pending(member_state& st, const std::string& node, const std::string& why) {
   for (auto i = st.pending.begin(); i != st.pending.end();) {
     if (i->second.node == node) {
-      reply_error(i->second.origin, i->first.second, 503, why);
+      reply_failure(i->second.origin, i->first.second, reply_code::unavailable, why);
       i = st.pending.erase(i);
     } else {
       ++i;
@@ -212,12 +221,13 @@ void forward(self_ptr self, forward_msg& f) {
   auto providers = st.providers.find(service);
   if (providers == st.providers.end() || providers->second.empty()) {
     log::debug("no node offers ", msg.route);
-    reply_error(f.origin, mid, reply_code::route_not_found, "route not found: " + msg.route);
+    f.origin.response_error(mid, reply_code::route_not_found, "route not found: " + msg.route);
     return;
   }
   auto node = choose_node(self, service, f.origin, providers->second);
   if (node.empty()) {
-    reply_error(f.origin, mid, reply_code::route_not_found, "no node chosen for " + msg.route);
+    reply_failure(f.origin, mid, reply_code::unavailable,
+                  "the route function chose no node for " + msg.route);
     return;
   }
   // A remote session keeps its gate as origin, so a third node answers the gate directly.
@@ -228,7 +238,8 @@ void forward(self_ptr self, forward_msg& f) {
     auto first = st.pending.lower_bound({gate_session, 0});
     auto last = st.pending.lower_bound({gate_session + 1, 0});
     if (static_cast<std::size_t>(std::distance(first, last)) >= max_pending_per_session) {
-      reply_error(f.origin, mid, 429, "too many requests waiting for other nodes");
+      f.origin.response_error(mid, reply_code::too_many_requests,
+                              "too many requests waiting for other nodes");
       return;
     }
     st.pending[{gate_session, mid}] = {node, f.origin, clock::now(), std::nullopt};
@@ -237,8 +248,9 @@ void forward(self_ptr self, forward_msg& f) {
   // entry goes too: otherwise a flooding client would fill the table for a minute.
   caf::actor me = caf::actor_cast<caf::actor>(self);
   std::int64_t sid = gate_session; // structured bindings cannot be captured in C++17
-  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid](const std::string& err) {
-    reply_error(origin, mid, 503, "node " + node + " did not take " + route + ": " + err);
+  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid](const call_failure& err) {
+    reply_failure(origin, mid, reply_code_of(err),
+                  "node " + node + " did not take " + route + ": " + describe(err));
     if (mid != 0)
       caf::anon_send(me, response_seen_atom::value, sid, mid);
   };
@@ -294,7 +306,7 @@ void call_out(self_ptr self, call_out_msg& c) {
   auto service = dot == std::string::npos ? std::string{} : c.msg.route.substr(0, dot);
   auto providers = st.providers.find(service);
   if (providers == st.providers.end() || providers->second.empty()) {
-    c.done({reply_code::route_not_found, "route not found: " + c.msg.route, {}});
+    c.done({reply_code::route_not_found, "route not found: " + c.msg.route, {}, {}});
     return;
   }
   std::string node;
@@ -307,7 +319,9 @@ void call_out(self_ptr self, call_out_msg& c) {
     node = providers->second[pick(st.rng)];
   }
   if (node.empty()) {
-    c.done({reply_code::route_not_found, "no node chosen for " + c.msg.route, {}});
+    auto id = new_error_id();
+    log::warn("error ", id, ": the route function chose no node for ", c.msg.route);
+    c.done({reply_code::unavailable, generic_error_text(reply_code::unavailable), {}, id});
     return;
   }
   nanocaf::cluster::CallRequest req;
@@ -319,6 +333,13 @@ void call_out(self_ptr self, call_out_msg& c) {
   auto timeout = c.timeout;
   peer_job job;
   job.session = client.session_id; // in order with that client's other messages
+  job.failed = [done, node, route = req.route()](const call_failure& err) {
+    auto code = reply_code_of(err);
+    auto id = new_error_id();
+    log::warn("error ", id, " (", code, "): call of ", route, " on ", node, " failed: ",
+              describe(err));
+    done({code, generic_error_text(code), {}, id});
+  };
   job.start = [req = std::move(req), done, timeout](stubs& io, call_done finished) {
     async_call<nanocaf::cluster::CallRequest, nanocaf::cluster::CallReply>(
       io, timeout, req,
@@ -327,13 +348,9 @@ void call_out(self_ptr self, call_out_msg& c) {
       },
       [done, finished](const grpc::Status& status, nanocaf::cluster::CallReply& reply) {
         if (status.ok())
-          done({reply.code(), reply.error(), std::move(*reply.mutable_data())});
+          done({reply.code(), reply.error(), std::move(*reply.mutable_data()), reply.errorid()});
         finished(status);
       });
-  };
-  job.failed = [done, node](const std::string& err) {
-    bool late = err.rfind("4 ", 0) == 0; // DEADLINE_EXCEEDED
-    done({late ? 504 : 503, (late ? "no reply in time from " : "node unreachable: ") + node + ": " + err, {}});
   };
   caf::anon_send(peer(self, node), std::move(job));
 }
@@ -398,8 +415,9 @@ void send_register(self_ptr self) {
   };
   auto retry = st.opts.retry_interval;
   auto master = st.opts.master_address;
-  job.failed = [me, retry, master](const std::string& err) {
-    log::warn("register with master ", master, " failed (", err, "); retrying in ", retry.count(),
+  job.failed = [me, retry, master](const call_failure& err) {
+    log::warn("register with master ", master, " failed (", describe(err), "); retrying in ",
+              retry.count(),
               " ms");
     caf::delayed_anon_send(me, retry, register_tick_atom::value);
   };
@@ -414,8 +432,8 @@ void send_heartbeat(self_ptr self) {
   caf::anon_send(peer(self, master),
                  make_job<clusterpb::HeartbeatResponse>(
                    0, std::move(req), NANOCAF_CALL(master, Heartbeat),
-                   [master](const std::string& err) {
-                     log::debug("heartbeat to master ", master, " failed: ", err);
+                   [master](const call_failure& err) {
+                     log::debug("heartbeat to master ", master, " failed: ", describe(err));
                    },
                    heartbeat_hint(st.opts.heartbeat)));
 }
@@ -429,10 +447,13 @@ void expire_pending(member_state& st) {
   for (auto i = st.pending.begin(); i != st.pending.end();) {
     auto& p = i->second;
     if (p.give_up_at && now > *p.give_up_at) {
-      reply_error(p.origin, i->first.second, 503, "node " + p.node + " left the cluster");
+      reply_failure(p.origin, i->first.second, reply_code::unavailable,
+                    "node " + p.node + " left the cluster");
       i = st.pending.erase(i);
     } else if (now - p.since > pending_limit) {
-      reply_error(p.origin, i->first.second, 504, "no response from " + p.node);
+      reply_failure(p.origin, i->first.second, reply_code::timeout,
+                    "no response from " + p.node + " within " +
+                      std::to_string(pending_limit.count()) + " s");
       i = st.pending.erase(i);
     } else {
       ++i;

@@ -43,7 +43,7 @@ public:
     if (auto m = handle())
       caf::anon_send(m, detail::call_out_msg{client, std::move(msg), timeout, std::move(done)});
     else
-      done({503, "the cluster is stopped", {}});
+      done({503, "service unavailable", {}, {}});
   }
 
 private:

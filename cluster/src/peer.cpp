@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
 
 #include "nanocaf/log.hpp"
 
@@ -25,10 +26,6 @@ constexpr std::size_t max_batch_bytes = 1 << 20;
 constexpr int max_batch_items = 4096;
 // ... and at most this many are out at once: what queues meanwhile goes in the next one.
 constexpr std::size_t max_batches_out = 4;
-
-std::string describe(const grpc::Status& st) {
-  return std::to_string(st.error_code()) + " " + st.error_message();
-}
 
 // One session's jobs: those launched first (one unary call, or a run of messages in one
 // batch), then those waiting for them.
@@ -75,12 +72,12 @@ struct peer_state {
     // The peer is gone (it left the cluster, or the node stops): nothing queued will be sent.
     for (auto& [sid, l] : lanes)
       for (auto& job : l.jobs)
-        fail(job, "node " + address + " left the cluster");
+        fail(job, {grpc::StatusCode::UNAVAILABLE, "node " + address + " left the cluster"});
     for (auto& [ticket, job] : loose)
-      fail(job, "node " + address + " left the cluster");
+      fail(job, {grpc::StatusCode::UNAVAILABLE, "node " + address + " left the cluster"});
   }
 
-  void fail(peer_job& job, const std::string& error) {
+  void fail(peer_job& job, const call_failure& error) {
     done_with_one();
     if (job.failed)
       job.failed(error);
@@ -146,6 +143,21 @@ void make_unary(peer_job& job) {
                                                         NANOCAF_CALL(gate, Bind))
                     .start;
       break;
+    case body::kErrorReply: {
+      // A Go gate knows no ErrorReply: it gets the reply's JSON as a Response.
+      auto& r = e.errorreply();
+      nlohmann::json text{{"code", r.code()}, {"error", r.error()}};
+      if (!r.errorid().empty())
+        text["id"] = r.errorid();
+      clusterpb::ResponseMessage resp;
+      resp.set_sessionid(r.sessionid());
+      resp.set_id(r.id());
+      resp.set_data(text.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      job.start = make_job<clusterpb::MemberHandleResponse>(sid, std::move(resp),
+                                                            NANOCAF_CALL(member, HandleResponse))
+                    .start;
+      break;
+    }
     case body::BODY_NOT_SET:
       job.start = [](stubs&, call_done done) {
         done({grpc::StatusCode::INVALID_ARGUMENT, "empty message"});
@@ -162,7 +174,8 @@ void launch_unary(self_ptr self, peer_job& job, std::int64_t key) {
   caf::actor me = caf::actor_cast<caf::actor>(self);
   job.started = std::chrono::steady_clock::now();
   job.start(self->state.io, [me, key](const grpc::Status& st) {
-    caf::anon_send(me, done_atom::value, key, st.ok(), st.ok() ? std::string{} : describe(st));
+    caf::anon_send(me, done_atom::value, key, static_cast<std::int32_t>(st.error_code()),
+                   st.error_message());
   });
 }
 
@@ -238,7 +251,7 @@ void send_open_batch(self_ptr self) {
     &c->ctx, c->request.get(), c->reply.get(), [c, id](grpc::Status status) {
       caf::anon_send(c->peer, batch_done_atom::value, id,
                      static_cast<std::int32_t>(status.error_code()),
-                     status.ok() ? std::string{} : describe(status));
+                     status.error_message());
     });
   // Lanes that stopped at a full batch go on in the new one.
   auto blocked = std::move(st.blocked);
@@ -313,16 +326,16 @@ void batch_done(self_ptr self, std::uint64_t id, std::int32_t code, const std::s
     auto job = std::move(l.jobs.front());
     l.jobs.pop_front();
     --l.launched;
-    std::string why = error;
+    call_failure why{static_cast<grpc::StatusCode>(code), error};
     if (auto r = refusals.find(static_cast<int>(i)); code == 0 && r != refusals.end())
-      why = std::to_string(r->second->code()) + " " + r->second->message();
-    if (why.empty()) {
+      why = {static_cast<grpc::StatusCode>(r->second->code()), r->second->message()};
+    if (why.code == grpc::StatusCode::OK) {
       st.ok->inc();
       st.done_with_one();
       continue;
     }
     st.failed->inc();
-    log::debug("message to ", st.address, " failed: ", why);
+    log::debug("message to ", st.address, " failed: ", why.code, " ", why.text);
     st.fail(job, why);
   }
   for (auto key : batch.keys)
@@ -379,7 +392,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
         // A session that sends faster than the peer answers: refuse rather than grow.
         st.refused->inc();
         if (job.failed)
-          job.failed("too many calls queued for this session");
+          job.failed({grpc::StatusCode::RESOURCE_EXHAUSTED, "too many calls queued for this session"});
         return;
       }
       st.took_one();
@@ -393,7 +406,8 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
     [=](batch_done_atom, std::uint64_t id, std::int32_t code, const std::string& error) {
       batch_done(self, id, code, error);
     },
-    [=](done_atom, std::int64_t key, bool ok, const std::string& error) {
+    [=](done_atom, std::int64_t key, std::int32_t code, const std::string& error) {
+      bool ok = code == grpc::StatusCode::OK;
       auto& st = self->state;
       peer_job finished;
       if (key < 0) {
@@ -416,9 +430,9 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
         std::chrono::duration<double>(std::chrono::steady_clock::now() - finished.started).count());
       (ok ? st.ok : st.failed)->inc();
       if (!ok) {
-        log::debug("call to ", st.address, " failed: ", error);
+        log::debug("call to ", st.address, " failed: ", code, " ", error);
         if (finished.failed)
-          finished.failed(error);
+          finished.failed({static_cast<grpc::StatusCode>(code), error});
       }
     },
   };

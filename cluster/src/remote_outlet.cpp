@@ -10,16 +10,11 @@ namespace nanocaf::cluster::detail {
 
 void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::string_view route,
                             std::string payload) {
-  auto lost = [text = text_](const std::string& err) {
-    log::debug("message to ", text, " lost: ", err);
+  auto lost = [text = text_](const call_failure& err) {
+    log::debug("message to ", text, " lost: ", describe(err));
   };
   if (type == codec::message_type::response) {
-    // A handler may answer twice (response_to): only what was owed is paid back.
-    auto owed = owed_.load(std::memory_order_acquire);
-    while (owed > 0 && !owed_.compare_exchange_weak(owed, owed - 1, std::memory_order_acq_rel)) {
-    }
-    if (owed > 0)
-      board_->requests_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    paid_one();
     nanocaf::cluster::Envelope e;
     auto& resp = *e.mutable_response();
     resp.set_sessionid(gate_session_);
@@ -34,6 +29,31 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
   push.set_route(std::string{route});
   push.set_data(std::move(payload));
   caf::anon_send(peer_, message_job(gate_session_, std::move(e), lost));
+}
+
+void remote_outlet::error_reply(std::uint64_t mid, int code, const std::string& text,
+                                const std::string& error_id) {
+  paid_one();
+  nanocaf::cluster::Envelope e;
+  auto& r = *e.mutable_errorreply();
+  r.set_sessionid(gate_session_);
+  r.set_id(mid);
+  r.set_code(code);
+  r.set_error(text);
+  r.set_errorid(error_id);
+  auto lost = [text = text_](const call_failure& err) {
+    log::debug("error reply to ", text, " lost: ", describe(err));
+  };
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(lost)));
+}
+
+void remote_outlet::paid_one() {
+  // A handler may answer twice (response_to): only what was owed is paid back.
+  auto owed = owed_.load(std::memory_order_acquire);
+  while (owed > 0 && !owed_.compare_exchange_weak(owed, owed - 1, std::memory_order_acq_rel)) {
+  }
+  if (owed > 0)
+    board_->requests_in_flight.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void remote_outlet::request_arrived() {
@@ -58,9 +78,9 @@ void remote_outlet::kick(shared_bytes kick_packet) {
   }
   caf::actor peer = peer_;
   auto sid = gate_session_;
-  auto nano_gate_fallback = [peer, sid](const std::string& err) {
+  auto nano_gate_fallback = [peer, sid](const call_failure& err) {
     // A nano gate has no Kick: close the session the nano way.
-    if (err.rfind("12 ", 0) != 0) // not UNIMPLEMENTED: nothing to do
+    if (err.code != grpc::StatusCode::UNIMPLEMENTED)
       return;
     nanocaf::cluster::Envelope close;
     close.mutable_closesession()->set_sessionid(sid);
@@ -73,8 +93,8 @@ void remote_outlet::bound(std::int64_t uid) {
   nanocaf::cluster::Envelope e;
   e.mutable_bind()->set_sessionid(gate_session_);
   e.mutable_bind()->set_uid(uid);
-  auto not_applied = [text = text_](const std::string& err) {
-    log::debug("bind on the gate of ", text, " not applied: ", err);
+  auto not_applied = [text = text_](const call_failure& err) {
+    log::debug("bind on the gate of ", text, " not applied: ", describe(err));
   };
   caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(not_applied)));
 }

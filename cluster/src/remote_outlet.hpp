@@ -32,6 +32,10 @@ public:
   /// Gate.Bind (our extension), so the gate's session carries the uid too.
   void bound(std::int64_t uid) override;
   const std::string& remote_address() const override { return text_; }
+  /// A failed request: the gate decides what its client sees (nanocaf_cluster.proto ErrorReply).
+  void error_reply(std::uint64_t mid, int code, const std::string& text,
+                   const std::string& error_id) override;
+  bool takes_error_replies() const noexcept override { return true; }
 
   /// A request for this client arrived: the node owes it an answer until one is delivered.
   void request_arrived();
@@ -40,6 +44,7 @@ public:
   void forgive();
 
 private:
+  void paid_one(); // an answer went out: one less owed
   std::string gate_;
   std::int64_t gate_session_;
   caf::actor peer_;

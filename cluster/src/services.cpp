@@ -17,18 +17,18 @@ grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, grpc::Status 
   return reactor;
 }
 
-// The heartbeat period a member announced, or nano's default for nodes that do not say.
-std::chrono::milliseconds announced_heartbeat(const grpc::CallbackServerContext* ctx) {
-  constexpr std::chrono::milliseconds nano_default{30000};
+// The heartbeat period a nanocaf member announced; nullopt for nodes that do not say (Go
+// nano nodes): the master then learns their period from the heartbeats themselves.
+std::optional<std::chrono::milliseconds> announced_heartbeat(const grpc::CallbackServerContext* ctx) {
   auto& md = ctx->client_metadata();
   auto i = md.find(heartbeat_metadata_key);
   if (i == md.end())
-    return nano_default;
+    return std::nullopt;
   try {
     auto ms = std::stol(std::string{i->second.data(), i->second.size()});
-    return ms > 0 ? std::chrono::milliseconds{ms} : nano_default;
+    return ms > 0 ? std::optional{std::chrono::milliseconds{ms}} : std::nullopt;
   } catch (const std::exception&) {
-    return nano_default;
+    return std::nullopt;
   }
 }
 
@@ -136,6 +136,7 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
     resp->set_code(r.code);
     resp->set_error(std::move(r.error));
     resp->set_data(std::move(r.data));
+    resp->set_errorid(std::move(r.error_id));
     reactor->Finish(grpc::Status::OK);
   };
   caf::anon_send(member_, call_in_msg{req->gateaddr(), req->sessionid(),

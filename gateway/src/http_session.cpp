@@ -1,8 +1,6 @@
 // HTTP on the WebSocket port: the upgrade to a client connection, static files, and 404s.
 // nano serves its demo page next to the socket the same way (spec 1.1).
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <type_traits>
 
 #include <boost/asio/bind_executor.hpp>
@@ -11,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "detail/static_files.hpp"
 #include "detail/ws_connection.hpp"
 #include "nanocaf/codec/websocket.hpp"
 #include "nanocaf/log.hpp"
@@ -173,25 +172,53 @@ private:
       send(std::move(res));
       return;
     }
-    if (path.substr(0, prefix.size()) != prefix || path.find("..") != std::string_view::npos) {
+    if (path.substr(0, prefix.size()) != prefix) {
       send_status(req, http::status::not_found, "not found\n");
       return;
     }
-    std::string file = ctx_.options.static_dir + "/" + std::string{path.substr(prefix.size())};
-    if (file.back() == '/')
-      file += "index.html";
-    std::ifstream in{file, std::ios::binary};
-    if (!in) {
+    serve_file(req, path);
+  }
+
+  // A regular file of the folder, streamed by Beast in small reads as the socket takes it:
+  // nothing is read whole, and nothing here waits for anything but the disk.
+  void serve_file(const http::request<http::string_body>& req, std::string_view path) {
+    auto& prefix = ctx_.options.static_prefix;
+    auto found = find_static_file(ctx_.options.static_dir, path.substr(prefix.size()),
+                                  ctx_.options.max_static_file);
+    using outcome = static_lookup::outcome;
+    if (found.result == outcome::redirect_to_folder) {
+      auto res = make_response(req, http::status::moved_permanently, "");
+      res.set(http::field::location, std::string{path} + "/");
+      send(std::move(res));
+      return;
+    }
+    if (found.result == outcome::too_large)
+      log::warn("http: ", path, " not served: larger than ", ctx_.options.max_static_file,
+                " bytes (gateway_options::max_static_file)");
+    if (found.result != outcome::file) {
       send_status(req, http::status::not_found, "not found\n");
       return;
     }
-    std::ostringstream body;
-    body << in.rdbuf();
-    auto res = make_response(req, http::status::ok, body.str());
-    res.set(http::field::content_type, std::string{mime_type(file)});
+    beast::file_posix file;
+    file.native_handle(found.fd); // the file now owns the descriptor
+    http::response<http::file_body> res{http::status::ok, req.version()};
+    beast::error_code ec;
+    res.body().reset(std::move(file), ec);
+    if (ec) {
+      send_status(req, http::status::not_found, "not found\n");
+      return;
+    }
+    res.set(http::field::server, "nanocaf");
+    res.set(http::field::content_type, std::string{mime_type(found.path)});
     res.set(http::field::cache_control, "no-cache");
-    if (req.method() == http::verb::head)
-      res.body().clear();
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      http::response<http::empty_body> head{res.base()};
+      head.content_length(found.size);
+      send(std::move(head));
+      return;
+    }
     send(std::move(res));
   }
 
@@ -212,8 +239,9 @@ private:
     send(std::move(res));
   }
 
-  void send(http::response<http::string_body> res) {
-    auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
+  template <class Body>
+  void send(http::response<Body> res) {
+    auto shared = std::make_shared<http::response<Body>>(std::move(res));
     beast::get_lowest_layer(stream_).expires_after(ctx_.options.http_timeout);
     http::async_write(stream_, *shared,
                       boost::asio::bind_executor(

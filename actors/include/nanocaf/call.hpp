@@ -14,6 +14,7 @@ struct call_reply {
   int code = 0;
   std::string error;
   std::string data; // the serialised reply when code is 0
+  std::string error_id; // set for failures whose detail is in a log line with this id
 
   bool ok() const noexcept { return code == 0; }
 };

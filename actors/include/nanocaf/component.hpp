@@ -28,6 +28,8 @@ namespace nanocaf {
 
 namespace detail {
 class service_host;
+/// The node's runtime_options::max_json_depth, for decoding a handler's payload.
+std::size_t max_json_depth(const session& s) noexcept;
 
 // Argument and result types of a handler `R(session&, A)`, whether a lambda or a member.
 template <class F>
@@ -165,7 +167,7 @@ private:
     handlers_.push_back({std::move(name), [call = std::move(call)](session& s,
                                                                   std::string&& payload) {
                            Arg arg{};
-                           decode_payload(s.serializer(), std::move(payload), arg);
+                           decode_payload(s.serializer(), std::move(payload), arg, detail::max_json_depth(s));
                            if constexpr (std::is_void_v<R>) {
                              call(s, arg);
                            } else {

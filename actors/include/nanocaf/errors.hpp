@@ -26,8 +26,20 @@ const char* to_string(errc e) noexcept;
 namespace reply_code {
 inline constexpr int bad_request = 400;     // payload did not decode into the handler's type
 inline constexpr int route_not_found = 404; // no handler for the route
+inline constexpr int too_many_requests = 429; // a client's queue towards other nodes is full
 inline constexpr int handler_failed = 500;  // the handler threw
+inline constexpr int unavailable = 503;     // the node that offers the route cannot be reached
+inline constexpr int timeout = 504;         // no reply in time
 } // namespace reply_code
+
+/// What a client reads for a failure whose detail is not for clients (an exception's text, a
+/// node's address, a gRPC status): "internal error" for 500, "service unavailable" for 503,
+/// "timeout" for 504, and so on. The detail goes to the log under the reply's error id.
+const char* generic_error_text(int code) noexcept;
+
+/// A new id for one error reply and the log line that explains it: 16 hex digits, random per
+/// process, so ids from different nodes do not collide.
+std::string new_error_id();
 
 /// Thrown by a handler to answer a request with {"code":code,"error":what()}.
 class handler_error : public std::runtime_error {

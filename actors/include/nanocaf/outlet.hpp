@@ -52,9 +52,11 @@ public:
                        std::string_view /*route*/, std::string /*payload*/) {}
   /// The session bound a uid; a remote session tells its gate.
   virtual void bound(std::int64_t /*uid*/) {}
-  /// A failed request: by default the runtime sends {"code":n,"error":text} as the Response;
-  /// a call's outlet completes the call with the error instead.
-  virtual void error_reply(std::uint64_t /*mid*/, int /*code*/, const std::string& /*text*/) {}
+  /// A failed request: by default the runtime sends {"code":n,"error":text[,"id":error_id]}
+  /// as the Response; a call's outlet completes the call with the error instead, and a remote
+  /// session's tells its gate, which answers the client as its own options say.
+  virtual void error_reply(std::uint64_t /*mid*/, int /*code*/, const std::string& /*text*/,
+                           const std::string& /*error_id*/) {}
   virtual bool takes_error_replies() const noexcept { return false; }
 };
 

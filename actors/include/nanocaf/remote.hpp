@@ -28,7 +28,7 @@ public:
                     std::chrono::milliseconds timeout, call_handler done) {
     (void) client;
     (void) timeout;
-    done({404, "route not found: " + msg.route, {}});
+    done({404, "route not found: " + msg.route, {}, {}});
   }
 };
 

@@ -23,6 +23,7 @@
 #include "nanocaf/serialize.hpp"
 
 namespace caf {
+class actor;
 class actor_system;
 } // namespace caf
 
@@ -35,9 +36,11 @@ using handshake_validator =
 
 struct runtime_options {
   /// Client heartbeat H: the server sends one every H from accept and drops a client silent
-  /// for more than 2H (checked every H). Sent to clients in the handshake.
+  /// for more than 2.5H (checked every H/8, so it goes between 2.5H and about 2.6H, within
+  /// nano's 2H-3H window). The half interval keeps nano's browser client, whose heartbeats can
+  /// be 2H apart plus timer delays. Sent to clients in the handshake.
   std::chrono::milliseconds heartbeat = std::chrono::seconds(30);
-  /// A client that has not completed its handshake within this time is closed.
+  /// A client that has not sent its handshake and its handshake ack within this time is closed.
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   serializer_kind serializer = serializer_kind::json;
   codec::route_dictionary dictionary;
@@ -55,6 +58,9 @@ struct runtime_options {
   /// exceeded". 0: no limit (nano has none; set one on public servers).
   double rate_limit = 0;
   double rate_burst = 0; // 0: twice the rate
+  /// JSON from clients (handler payloads, handshake bodies) nested deeper than this many
+  /// arrays or objects is refused with a 400 (spec of the extension: docs/protocol.md).
+  std::size_t max_json_depth = default_max_json_depth;
 
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;
@@ -132,8 +138,8 @@ public:
   /// A transient session for a call: the handler's response (or error) completes `done`,
   /// its pushes reach `client` when there is one.
   session open_call_session(std::optional<session> client, call_handler done);
-  /// Request/reply to `route`, here or on another node; `done` runs once, on any thread
-  /// (component::call runs it on the component's actor).
+  /// Request/reply to `route`, here or on another node; `done` runs once: on the calling
+  /// component's actor when called from one (a handler, timer or task), else on any thread.
   void call(std::optional<session> client, const std::string& route, std::string payload,
             std::chrono::milliseconds timeout, call_handler done);
   /// The local service names, sorted (what a node advertises to its cluster).
@@ -164,7 +170,18 @@ public:
 
   static std::string default_service_name(const char* mangled);
 
+  /// True from start() on.
+  bool started() const noexcept;
+
 private:
+  friend class component;
+  // component::on_session_closed once the runtime runs.
+  void add_session_closed_hook(const caf::actor& owner, std::function<void(const session&)> fn);
+  // call() without the hand-over to the calling actor: `done` runs on any thread.
+  void call_from_anywhere(std::optional<session> client, const std::string& route,
+                          std::string payload, std::chrono::milliseconds timeout,
+                          call_handler done);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -72,6 +72,17 @@ public:
     return rpc_payload(route, encode_payload(serializer(), value));
   }
 
+  /// Answers request `mid` with the error reply {"code":code,"error":text} (an extension;
+  /// nothing is sent under runtime_options::error_replies = false, nano's silence). The text
+  /// reaches the client as it is: write it for players.
+  /// `error_id` names a log line that explains it (see response_failure).
+  void response_error(std::uint64_t mid, int code, const std::string& text,
+                      const std::string& error_id = {}) const;
+  /// For a failure whose detail is not for clients (an exception, another node's status):
+  /// logs `detail` with a new error id and answers request `mid` with
+  /// {"code":code,"error":generic_error_text(code),"id":<error id>}. Returns the id.
+  std::string response_failure(std::uint64_t mid, int code, std::string_view detail) const;
+
   errc push_payload(std::string_view route, std::string payload) const;
   errc rpc_payload(std::string_view route, std::string payload) const;
   errc response_payload(std::uint64_t mid, std::string payload) const;

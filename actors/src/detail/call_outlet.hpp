@@ -20,7 +20,8 @@ public:
   bool forwards_messages() const noexcept override { return true; }
   void deliver(codec::message_type type, std::uint64_t mid, std::string_view route,
                std::string payload) override;
-  void error_reply(std::uint64_t mid, int code, const std::string& text) override;
+  void error_reply(std::uint64_t mid, int code, const std::string& text,
+                   const std::string& error_id) override;
   bool takes_error_replies() const noexcept override { return true; }
   void send(shared_bytes) override {}
   void send_copy(std::string_view) override {}

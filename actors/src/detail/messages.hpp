@@ -48,6 +48,7 @@ using packet_batch = std::vector<codec::packet>;
 
 using heartbeat_atom = caf::atom_constant<caf::atom("hbtick")>;
 using hs_timeout_atom = caf::atom_constant<caf::atom("hstimeout")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using conn_closed_atom = caf::atom_constant<caf::atom("connclosed")>;
 using conn_failed_atom = caf::atom_constant<caf::atom("connfailed")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;

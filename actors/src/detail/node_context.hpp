@@ -42,7 +42,22 @@ struct node_context {
   shared_bytes handshake_response;
   shared_bytes heartbeat_packet;
   std::unordered_map<std::string, route_target> routes;
-  std::vector<closed_hook> closed_hooks;
+  /// The node-wide on-closed hooks: read by every closing session on any thread, added to
+  /// while the node runs (component::on_session_closed from a handler), so copied on write.
+  std::shared_ptr<const std::vector<closed_hook>> closed_hooks() const {
+    return std::atomic_load(&closed_hooks_);
+  }
+  void set_closed_hooks(std::vector<closed_hook> hooks) {
+    std::lock_guard<std::mutex> guard{hooks_mu_};
+    std::atomic_store(&closed_hooks_,
+                      std::make_shared<const std::vector<closed_hook>>(std::move(hooks)));
+  }
+  void add_closed_hook(closed_hook hook) {
+    std::lock_guard<std::mutex> guard{hooks_mu_};
+    auto next = std::make_shared<std::vector<closed_hook>>(*std::atomic_load(&closed_hooks_));
+    next->push_back(std::move(hook));
+    std::atomic_store(&closed_hooks_, std::shared_ptr<const std::vector<closed_hook>>(next));
+  }
   std::shared_ptr<remote_router> router; // set when the node is in a cluster
   std::shared_ptr<metrics::registry> registry;
   std::unique_ptr<node_metrics> stats;
@@ -59,6 +74,13 @@ struct node_context {
   std::unordered_map<std::int64_t, live_session> sessions;
 
   const pipeline* hooks() const noexcept { return options.hooks.get(); }
+
+private:
+  std::mutex hooks_mu_; // writers of closed_hooks_
+  std::shared_ptr<const std::vector<closed_hook>> closed_hooks_ =
+    std::make_shared<const std::vector<closed_hook>>();
+
+public:
   std::int64_t next_session_id() noexcept;
 };
 

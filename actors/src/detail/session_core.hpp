@@ -36,11 +36,14 @@ struct session_core {
   std::atomic<bool> working{false};
   std::atomic<std::uint32_t> batches_at_actor{0};
   std::atomic<std::int64_t> last_activity_ms{0}; // steady clock, for the heartbeat timeout
-  std::atomic<bool> greeted{false};              // a handshake arrived: no handshake timeout
+  // The first handshake ack arrived: the handshake timeout no longer applies (a client that
+  // sends its handshake and never acks is closed at handshake_timeout, not after 2H).
+  std::atomic<bool> acked{false};
   // Read and written by the session clock only (one actor per runtime, see session_clock.cpp).
   std::int64_t opened_ms = 0;
   std::int64_t next_beat_ms = 0;
-  bool timeout_sent = false;
+  bool timeout_sent = false; // the handshake timeout was reported
+  bool idle_sent = false;    // the heartbeat timeout was reported
   // Payload bytes dispatched to component actors and not handled yet (admission control).
   std::atomic<std::size_t> inflight_bytes{0};
   std::atomic<bool> over_bound{false}; // set once: the session is being closed for flooding
@@ -69,9 +72,14 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg);
 /// Runs a closed callback on its owner's actor, or right here when it has none.
 void run_closed_callback(closed_callback cb, const session& s);
 
-/// {"code":<code>,"error":"<text>"} to request `mid` when error replies are on.
+/// {"code":<code>,"error":"<text>"[,"id":"<error_id>"]} to request `mid` when error replies
+/// are on; counted in nanocaf_error_replies_total either way.
 void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid, int code,
-                      const std::string& text);
+                      const std::string& text, const std::string& error_id = {});
+/// The error reply of a failure whose detail is not for the client: `detail` is logged with
+/// a new error id; the client gets generic_error_text(code) and that id. Returns the id.
+std::string send_failure_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid,
+                               int code, std::string_view detail);
 
 /// The actor whose handler, timer or task is running on this thread (null elsewhere).
 caf::actor* current_component_actor() noexcept;

@@ -30,6 +30,7 @@ public:
   grpc::Status close_session(const clusterpb::CloseSessionRequest& m);
   grpc::Status kick(const nanocaf::cluster::KickRequest& m);
   grpc::Status bind(const nanocaf::cluster::BindRequest& m);
+  grpc::Status error_reply(const nanocaf::cluster::ErrorReply& m);
 
   /// One item of a batch, by its kind.
   grpc::Status apply(const nanocaf::cluster::Envelope& e);

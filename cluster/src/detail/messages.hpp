@@ -59,7 +59,7 @@ struct join_msg {
 /// Master requests, answered through `reply` (it finishes the gRPC call).
 struct register_req {
   member_info info;
-  std::chrono::milliseconds heartbeat; // the member's announced period (nano's default if none)
+  std::optional<std::chrono::milliseconds> heartbeat; // the period the member announced, if any
   std::function<void(const grpc::Status&, const std::vector<member_info>&)> reply;
 };
 struct unregister_req {
@@ -68,7 +68,7 @@ struct unregister_req {
 };
 struct heartbeat_req {
   member_info info;
-  std::chrono::milliseconds heartbeat;
+  std::optional<std::chrono::milliseconds> heartbeat;
   std::function<void(const grpc::Status&)> reply;
 };
 

@@ -58,6 +58,19 @@ inline constexpr std::size_t channels_per_peer = 2;
 /// Completion of one call, on a gRPC thread: it only hands the status back to the peer actor.
 using call_done = std::function<void(const grpc::Status&)>;
 
+/// Why a call or message to a peer failed: gRPC's status code (UNAVAILABLE when the peer left
+/// before it went out, RESOURCE_EXHAUSTED when its session's queue was full) and a text for
+/// the log. Decisions read the code; no client ever sees the text.
+struct call_failure {
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::string text;
+};
+using failure_handler = std::function<void(const call_failure&)>;
+/// "<code> <text>", for log lines.
+inline std::string describe(const call_failure& f) {
+  return std::to_string(static_cast<int>(f.code)) + " " + f.text;
+}
+
 /// One call. `start` issues it on the stubs and arranges for `done` to run when it completes;
 /// `failed` runs on the peer actor when it fails or when the peer goes away first.
 /// The ordering key of membership calls (NewMember, DelMember) to one peer: they apply in the
@@ -69,13 +82,13 @@ struct peer_job {
   std::function<void(stubs&, call_done)> start; // a unary call (empty for a one-way message)
   /// A one-way message, sent in a Relay batch or, to a nano node, as its unary call.
   std::optional<nanocaf::cluster::Envelope> envelope;
-  std::function<void(const std::string& error)> failed;
+  failure_handler failed;
   std::chrono::steady_clock::time_point started; // set when it goes out
 };
 
 /// A job for a one-way message about client session `session` (its gate's session id).
 inline peer_job message_job(std::int64_t session, nanocaf::cluster::Envelope envelope,
-                            std::function<void(const std::string&)> failed = {}) {
+                            failure_handler failed = {}) {
   peer_job job;
   job.session = session;
   job.envelope = std::move(envelope);
@@ -139,7 +152,7 @@ void async_call(const stubs& io, std::chrono::milliseconds timeout, Req req, Met
 /// picks the method (see NANOCAF_CALL).
 template <class Resp, class Req, class Caller>
 peer_job make_job(std::int64_t session, Req req, Caller caller,
-                  std::function<void(const std::string&)> failed = {}, call_metadata metadata = {}) {
+                  failure_handler failed = {}, call_metadata metadata = {}) {
   peer_job job;
   job.session = session;
   job.failed = std::move(failed);

@@ -50,9 +50,13 @@ struct options {
   std::string master_address;
   bool is_master = false;
   std::string label;
-  /// Member -> master heartbeat period; the master checks liveness on the same period.
-  std::chrono::milliseconds heartbeat = std::chrono::seconds(3);
-  /// A member silent for this many heartbeat periods is evicted by the master.
+  /// Member -> master heartbeat period; the master checks liveness on the same period. With
+  /// the defaults a dead member is evicted 4-5 s after its last heartbeat (eviction_misses
+  /// periods, plus up to one period of the master's check). The bundled programs' default
+  /// (--member-heartbeat) is the same.
+  std::chrono::milliseconds heartbeat = std::chrono::seconds(1);
+  /// A member silent for this many of its heartbeat periods is evicted by the master (a Go
+  /// nano member's period is learned from its heartbeats).
   unsigned eviction_misses = 4;
   /// Registration is retried this often until the master answers.
   std::chrono::milliseconds retry_interval = std::chrono::seconds(1);

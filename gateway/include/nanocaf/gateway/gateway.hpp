@@ -27,6 +27,9 @@ struct gateway_options {
   /// Files under this folder are served over HTTP at `static_prefix` on the WebSocket port.
   std::string static_dir;
   std::string static_prefix = "/web/";
+  /// Only regular files inside the folder's real path are served (a symlink leading out of it,
+  /// a FIFO or a device gets 404), streamed in small reads, and none larger than this.
+  std::uint64_t max_static_file = 64u << 20;
   /// Bytes a connection may have queued for writing; a peer that stops reading is closed
   /// when it is exceeded, so memory never grows without limit.
   std::size_t write_queue_limit = 4u << 20;
