@@ -18,8 +18,12 @@
   'use strict';
   const lib = factory(root);
   if (typeof module === 'object' && module && module.exports) {
+    // Written out so that Node's ESM import sees the names: import { NanoClient } from ...
     module.exports = lib.NanoClient;
-    Object.assign(module.exports, lib);
+    module.exports.NanoClient = lib.NanoClient;
+    module.exports.NanoError = lib.NanoError;
+    module.exports.protocol = lib.protocol;
+    module.exports.VERSION = lib.VERSION;
   } else {
     root.NanoClient = lib.NanoClient;
   }
@@ -323,7 +327,7 @@
       const crypto = nodeModule('crypto');
       this.key = crypto.randomBytes(16).toString('base64');
       this.expectAccept = crypto.createHash('sha1')
-        .update(this.key + '258EAFA5-E914-47DA-95CA-C5AB0B11DC85').digest('base64');
+        .update(this.key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
       this.crypto = crypto;
       this.handshaking = true;
       this.head = Buffer.alloc(0);
