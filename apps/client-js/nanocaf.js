@@ -728,8 +728,12 @@
         return;
       }
       if (res.code !== 200) {
+        // 501 is pomelo's "client version not fullfill"; nanocaf answers a handshake body that
+        // is not a JSON object with {"code":400,"error":"..."}.
         const text = res.code === 501 ? 'client version not fullfill' : 'handshake fail';
-        this._connecting.error = new NanoError(text + ' (code ' + res.code + ')', 'EHANDSHAKE', { reply: res });
+        const detail = typeof res.error === 'string' ? ': ' + res.error : '';
+        this._connecting.error = new NanoError(text + ' (code ' + res.code + ')' + detail, 'EHANDSHAKE',
+          { reply: res, status: res.code });
         this._transport.close();
         return;
       }

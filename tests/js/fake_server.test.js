@@ -158,6 +158,12 @@ test('handshake failures reject connect() with EHANDSHAKE', async (t) => {
   conn.send(PACKET.HANDSHAKE, JSON.stringify({ code: 501 }));
   await assert.rejects(done, (e) => e.code === 'EHANDSHAKE' && /version/.test(e.message));
   assert.strictEqual(c.state, 'closed');
+  // nanocaf's answer to a handshake body that is not a JSON object.
+  done = c.connect();
+  conn = await server.accept();
+  await conn.next(PACKET.HANDSHAKE);
+  conn.send(PACKET.HANDSHAKE, JSON.stringify({ code: 400, error: 'handshake is not a JSON object' }));
+  await assert.rejects(done, (e) => e.code === 'EHANDSHAKE' && e.status === 400 && /not a JSON object/.test(e.message));
   // A validator's refusal: the server closes without a word, as nano does.
   done = c.connect();
   conn = await server.accept();

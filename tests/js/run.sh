@@ -2,12 +2,14 @@
 # The JavaScript client's tests (Node's built-in test runner): its codec, a scripted server, and
 # real servers of the build over TCP and WebSocket.
 #   tests/js/run.sh [CHAT BENCH_SERVER]     (default: build/apps/chat and build/apps/bench-server)
-# Exit 77 (ctest: skipped) when node is not installed or older than 18.
+# Exit 77 (ctest: skipped) when node is not installed or older than 18.13.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
+# The tests use t.after (Node 18.13); the library itself runs on Node 18.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 13) ? 0 : 1)' ||
+  { echo "SKIP: node $(node --version) is older than 18.13"; exit 77; }
 major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 18 ] || { echo "SKIP: node $(node --version) is older than 18"; exit 77; }
 absolute() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 if [ $# -ge 2 ]; then
   NANOCAF_CHAT=$(absolute "$1") NANOCAF_BENCH_SERVER=$(absolute "$2")
