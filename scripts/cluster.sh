@@ -58,12 +58,15 @@ cmd_up() {
     bin="$root/$dir/apps/cluster-chat"
   fi
   mkdir -p "$run"
-  start_node master --role master --listen "$master_addr"
+  # Every node of this cluster shares one secret, made here on first use (--nano-cluster on
+  # each node instead would let anyone who reaches the gRPC ports in).
+  local secret=("--secret-file" "$run/cluster-secret")
+  start_node master --role master --listen "$master_addr" "${secret[@]}"
   wait_port "$master_addr" 10 || { echo "master did not start; see $run/master.log"; exit 1; }
   for i in $(seq 1 "$chats"); do
-    start_node "chat$i" --role chat --listen "127.0.0.1:$((chat_base_port + i - 1))" --master "$master_addr"
+    start_node "chat$i" --role chat --listen "127.0.0.1:$((chat_base_port + i - 1))" --master "$master_addr" "${secret[@]}"
   done
-  start_node gate --role gate --listen "$gate_addr" --master "$master_addr" --gate-address "$gate_clients"
+  start_node gate --role gate --listen "$gate_addr" --master "$master_addr" --gate-address "$gate_clients" "${secret[@]}"
   wait_port "$gate_clients" 10 || { echo "gate did not start; see $run/gate.log"; exit 1; }
   echo "cluster up: open http://$gate_clients/web/cluster.html"
 }

@@ -107,7 +107,14 @@ void node::start() {
   if (d.started)
     return;
   d.started = true;
-  turn_off_abseil_deadlock_detector();
+  if (d.opts.quiet_abseil_deadlock_detector)
+    turn_off_abseil_deadlock_detector();
+  if (d.opts.secret.empty() && !d.security->tls())
+    log::warn("cluster: no secret and no TLS on ", d.opts.service_address,
+              ": anyone who can reach this address can join the cluster as a member, receive and "
+              "answer clients' requests, push to or kick any client and call any handler (nano's "
+              "way). Set cluster::options::secret or TLS (--secret, --secret-file, --cluster-tls-* "
+              "in the bundled programs) unless this cluster has nano's Go nodes");
   member_info self{d.opts.label, d.opts.service_address, d.rt.services()};
   d.member = detail::spawn_member(d.rt, d.opts, self, d.board, d.security);
   d.router->attach(d.member);

@@ -76,9 +76,18 @@ struct options {
   std::function<void(const member_info&)> on_unregister;
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
   /// and required of every call this node serves; a call without it is refused with
-  /// UNAUTHENTICATED. Empty: none, as nano (Go nano nodes can only join a cluster without one).
-  /// Over plain gRPC the secret crosses the network in clear: use it with `tls`.
+  /// UNAUTHENTICATED. Empty: none, as nano (Go nano nodes can only join a cluster without one),
+  /// and then anyone who can reach a node's gRPC port can register as a member and be sent
+  /// clients' requests, push to or kick any client and call any handler: the node logs a
+  /// warning at start. The bundled programs use one by default (--secret-file). Over plain
+  /// gRPC the secret crosses the network in clear: use it with `tls`.
   std::string secret;
+  /// Process-wide: Debian builds abseil with absl::Mutex's deadlock detector on, which makes
+  /// every lock gRPC takes update a global lock graph (2 % of a loaded backend's time) and may
+  /// abort the process on a cycle it suspects. node::start() turns it off for the whole
+  /// process (absl::SetMutexDeadlockDetectionMode(kIgnore)), as release builds of abseil are;
+  /// false leaves abseil's setting alone.
+  bool quiet_abseil_deadlock_detector = true;
   /// gRPC over TLS between nodes, PEM files. With `cert` and `key` this node serves TLS and
   /// presents that certificate when it dials; with `ca` it dials over TLS, checks the peers'
   /// certificates against it, and requires callers to present one it signed (mutual TLS).
