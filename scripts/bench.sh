@@ -33,7 +33,7 @@ out="results/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 json="$root/$out/results.jsonl"
 payload='{"msg":"%PAD%","seq":"%SEQ%"}'
-single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1; wait_port 3250; wait_port 3251; }
+single() { start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1 --rate-limit 0 --fanout-limit 0; wait_port 3250; wait_port 3251; }
 raw() { start 0 "$dir/apps/raw-echo" 3270 3271; wait_port 3270; wait_port 3271; }
 
 for pass in $(seq 1 "$passes"); do
@@ -75,8 +75,8 @@ for pass in $(seq 1 "$passes"); do
     [ "$batches" = 0 ] && label="nanocaf cluster unary"
     start 1 "$dir/apps/bench-server" --role master --listen 127.0.0.1:24600 --tcp "" --ws ""
     wait_port 24600
-    start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1 --cluster-batches "$batches"
-    start 0 "$dir/apps/bench-server" --role gate --listen 127.0.0.1:24602 --master 127.0.0.1:24600 --tcp 127.0.0.1:3260 --ws "" --threads 1 --cluster-batches "$batches"
+    start 0 "$dir/apps/bench-server" --role backend --listen 127.0.0.1:24601 --master 127.0.0.1:24600 --tcp "" --ws "" --threads 1 --rate-limit 0 --fanout-limit 0 --cluster-batches "$batches"
+    start 0 "$dir/apps/bench-server" --role gate --listen 127.0.0.1:24602 --master 127.0.0.1:24600 --tcp 127.0.0.1:3260 --ws "" --threads 1 --rate-limit 0 --fanout-limit 0 --cluster-batches "$batches"
     wait_port 3260
     sleep 2 # registration
     load "$label 100" --port 3260 --route bench.echo --conns 100 --duration "$secs" --verify --payload "$payload" --pid "${pids[2]},${pids[1]}"

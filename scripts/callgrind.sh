@@ -102,7 +102,7 @@ PY
   awk '/^(summary|totals):/ {print $2; exit}' "$file"
 }
 
-nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "127.0.0.1:$ws_port" --threads 1)
+nanocaf=("$dir/apps/bench-server" --tcp "127.0.0.1:$port" --ws "127.0.0.1:$ws_port" --threads 1 --rate-limit 0 --fanout-limit 0)
 raw=("$dir/apps/raw-echo" "$port" "$ws_port")
 per_request() { # label, transport, server command... -> "label: N1 -> I1 instructions, N2 -> I2"
   local label=$1 transport=$2 i1 i2

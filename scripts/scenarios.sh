@@ -27,7 +27,7 @@ echo "fd limit: $(ulimit -n)" | tee "$out/summary.md"
 
 server_pid=""
 start_server() { # extra bench-server flags
-  taskset -c 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --log-level warn "$@" \
+  taskset -c 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --log-level warn --rate-limit 0 --fanout-limit 0 "$@" \
     > "$out/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 50); do

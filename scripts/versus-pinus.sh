@@ -28,7 +28,7 @@ payload='{"msg":"%PAD%","seq":"%SEQ%"}'
 
 # Each server: its name, then the port its clients use, its route prefix and its server pid.
 nanocaf() {
-  start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1
+  start 0 "$dir/apps/bench-server" --tcp 127.0.0.1:3250 --ws 127.0.0.1:3251 --threads 1 --rate-limit 0 --fanout-limit 0
   wait_port 3250; wait_port 3251
   tcp=3250 ws=3251 prefix="" pid=${pids[0]}
 }

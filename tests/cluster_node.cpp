@@ -38,6 +38,9 @@ public:
     handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
     handle("kick", [](nanocaf::session& s, const nanocaf::bytes&) { s.kick("from a backend"); });
     handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
+    handle("fail", [](nanocaf::session&, const nanocaf::bytes&) -> json {
+      throw std::runtime_error("backend detail: db at 10.1.2.3 refused");
+    });
     // Answers after {"ms":N}: a request still in flight when the node is told to stop.
     handle("later", [this](nanocaf::session& s, const json& j) {
       auto mid = s.last_mid();
@@ -103,7 +106,8 @@ int main(int argc, char** argv) {
     // Fast enough for quick eviction tests, loose enough for ASan builds on a busy machine.
     .add("heartbeat", "0.25", "member heartbeat in seconds")
     .add("misses", "6", "silent heartbeat periods before eviction")
-    .add("scheduler", "auto", "CAF scheduler policy: auto, sharing, io or stealing");
+    .add("scheduler", "auto", "CAF scheduler policy: auto, sharing, io or stealing")
+    .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"} (false: nano's silence)");
   nanocaf::apps::add_cluster_security_flags(f);
   nanocaf::apps::add_ops_flags(f);
   int code = 0;
@@ -126,6 +130,9 @@ int run(const nanocaf::apps::flags& f) {
   ro.node_id = static_cast<std::uint16_t>(nanocaf::split_host_port(f.get("listen")).second % 1024);
   ro.worker_threads = 2;
   ro.scheduler_policy = f.get("scheduler");
+  ro.error_replies = f.boolean("error-replies");
+  ro.rate_limit = 0; // the cluster suite floods on purpose
+  ro.fanout_limit = 0;
   nanocaf::runtime rt{ro};
   nanocaf::cluster::node* cluster_ptr = nullptr;
   rt.add(std::make_shared<probe>(&cluster_ptr), nanocaf::with_name(f.get("service")));

@@ -90,6 +90,13 @@ bool eventually(Pred p, std::chrono::milliseconds limit = 8s) {
 
 std::string addr(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
+// A series of the node's /metrics page, 0 if absent.
+double metric(std::uint16_t metrics_port, const std::string& series) {
+  auto page = http_get(metrics_port, "/metrics").body;
+  auto at = page.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(page.substr(at + series.size() + 2));
+}
+
 // One cluster-test-node process; SIGTERM (then SIGKILL) when destroyed.
 class node_process {
 public:
@@ -156,6 +163,14 @@ public:
   void signal(int sig) {
     if (pid_ > 0)
       ::kill(pid_, sig);
+  }
+  /// Resident memory in KiB (VmRSS), 0 when the process is gone.
+  long rss_kib() const {
+    std::ifstream in{"/proc/" + std::to_string(pid_) + "/status"};
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("VmRSS:", 0) == 0)
+        return std::stol(line.substr(6));
+    return 0;
   }
   void kill_now() {
     signal(SIGKILL);
@@ -595,7 +610,55 @@ TEST_F(Cluster, RequestsWaitingOnOtherNodesAreBoundedPerClient) {
   EXPECT_EQ(*r, "fine");
 }
 
+// A backend's failure reaches the client as a code, a generic text and an error id; the detail
+// stays in the backend's log line with that id. Killed nodes give 503s without addresses.
+TEST_F(Cluster, ClientsSeeNoInternalDetailInClusterErrors) {
+  auto t = start_trio();
+  auto r = json::parse(t.client->response(t.client->request("GameComponent.fail", ""))->payload);
+  EXPECT_EQ(r["code"], 500);
+  EXPECT_EQ(r["error"], "internal error");
+  ASSERT_TRUE(r.contains("id"));
+  EXPECT_EQ(r.dump().find("10.1.2.3"), std::string::npos);
+  auto id = r["id"].get<std::string>();
+  EXPECT_TRUE(eventually([&] {
+    auto log = t.game->log();
+    auto at = log.find(id);
+    return at != std::string::npos && log.find("10.1.2.3", at) != std::string::npos;
+  })) << t.game->log();
+  t.game->kill_now();
+  auto m = t.client->response(t.client->request("GameComponent.echo", R"("x")"), 5s);
+  ASSERT_TRUE(m);
+  auto dead = json::parse(m->payload);
+  EXPECT_EQ(dead["code"], 503);
+  EXPECT_EQ(dead["error"], "service unavailable");
+  EXPECT_EQ(m->payload.find("127.0.0.1"), std::string::npos) << m->payload;
+}
+
+// nano mode (error_replies = false) on the gate holds for failures on other nodes too, and
+// the gate still counts them.
+TEST_F(Cluster, NanoModeOnTheGateSilencesClusterErrors) {
+  std::uint16_t tcp = free_port(), gate_metrics = free_port();
+  auto master = start("MasterComponent", true);
+  auto game = start("GameComponent", false);
+  auto gate = start("GateComponent", false, tcp, 0,
+                    {"--error-replies", "false", "--metrics", addr(gate_metrics)});
+  auto c = client(tcp);
+  ASSERT_TRUE(sees(*c, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  c->request("GameComponent.fail", "");    // fails on the backend
+  c->request("NoSuchComponent.echo", "");  // no node offers it
+  auto ok = c->request("GameComponent.echo", R"("after")");
+  auto m = c->next_message(5s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->id, ok); // the two failures were silent, as in nano
+  EXPECT_TRUE(eventually([&] {
+    return metric(gate_metrics, "nanocaf_error_replies_total{code=\"500\"}") == 1
+           && metric(gate_metrics, "nanocaf_error_replies_total{code=\"404\"}") == 1;
+  }));
+}
+
+// Go nano nodes send no secret: a cluster with them runs without one (--nano-cluster).
 TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
+  node_args = {"--nano-cluster"};
   auto t = start_trio();
   // Register the way nano's Go member does: plain clusterpb, no nanocaf metadata.
   auto channel = grpc::CreateChannel(addr(master_port), grpc::InsecureChannelCredentials());
@@ -631,12 +694,38 @@ TEST_F(Cluster, GoStyleMemberIsJudgedByNanosHeartbeatPeriod) {
   EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
 }
 
-// A series of the node's /metrics page, 0 if absent.
-double metric(std::uint16_t metrics_port, const std::string& series) {
-  auto page = http_get(metrics_port, "/metrics").body;
-  auto at = page.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(page.substr(at + series.size() + 2));
+// A Go member that beats every 300 ms says nothing of its period: the master learns it from
+// the beats and evicts it about 4 periods after the last one (it assumed 30 s, so 2 min).
+TEST_F(Cluster, GoStyleMemberIsEvictedByThePeriodItsHeartbeatsShow) {
+  node_args = {"--nano-cluster"};
+  auto t = start_trio();
+  auto stub = clusterpb::Master::NewStub(
+    grpc::CreateChannel(addr(master_port), grpc::InsecureChannelCredentials()));
+  clusterpb::MemberInfo info;
+  info.set_serviceaddr(addr(free_port()));
+  info.add_services("GoComponent");
+  clusterpb::RegisterRequest reg;
+  *reg.mutable_memberinfo() = info;
+  clusterpb::RegisterResponse reg_resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+  ASSERT_TRUE(stub->Register(&ctx, reg, &reg_resp).ok());
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(300ms);
+    clusterpb::HeartbeatRequest beat;
+    *beat.mutable_memberinfo() = info;
+    clusterpb::HeartbeatResponse beat_resp;
+    grpc::ClientContext bctx;
+    bctx.set_deadline(std::chrono::system_clock::now() + 3s);
+    ASSERT_TRUE(stub->Heartbeat(&bctx, beat, &beat_resp).ok());
+  }
+  ASSERT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "GoComponent", "MasterComponent"}));
+  auto died = std::chrono::steady_clock::now();
+  // The test nodes' master checks every 0.25 s with 6 misses: gone after about 6 x 0.3 s.
+  EXPECT_TRUE(sees(*t.client, "GateComponent.members", {"GameComponent", "MasterComponent"}));
+  EXPECT_LT(std::chrono::steady_clock::now() - died, 6s);
 }
+
 
 TEST_F(Cluster, OneWayMessagesTravelInBatchesAndKeepTheirOrder) {
   std::uint16_t tcp = free_port(), game_metrics = free_port(), gate_port = free_port();
@@ -696,6 +785,7 @@ public:
 };
 
 TEST_F(Cluster, NanoStyleMemberWithoutBatchesGetsNanosUnaryCalls) {
+  node_args = {"--nano-cluster"};
   auto t = start_trio();
   nano_style_member go;
   auto go_address = addr(free_port());
@@ -805,6 +895,57 @@ grpc::Status register_as_outsider(std::shared_ptr<grpc::ChannelCredentials> cred
   if (!secret.empty())
     ctx.AddMetadata("nanocaf-cluster-secret", secret);
   return stub->Register(&ctx, req, &resp);
+}
+
+// The bundled programs' default: a secret from the default secret file (made on first use),
+// so an outsider's Register is refused; --nano-cluster nodes say at start what that risks.
+TEST_F(Cluster, NodesUseASecretUnlessToldTheClusterHasNanoNodes) {
+  auto t = start_trio();
+  auto none = register_as_outsider(grpc::InsecureChannelCredentials(), master_port);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(t.master->log().find("anyone who can reach"), std::string::npos);
+  node_args = {"--nano-cluster"};
+  auto open_master_port = free_port();
+  node_process open{"OpenComponent", open_master_port, true, open_master_port, 0, node_args};
+  EXPECT_TRUE(eventually([&] { return open.log().find("anyone who can reach") != std::string::npos; }))
+    << open.log();
+  EXPECT_TRUE(register_as_outsider(grpc::InsecureChannelCredentials(), open_master_port).ok());
+}
+
+// Huge calls from someone without the secret are refused before they cost memory that stays:
+// one 150 MB and then eight 200 MB Peer.Calls took a backend from 22 to 339 MB, for good.
+TEST_F(Cluster, HugeCallsWithoutTheSecretLeaveNoMemoryBehind) {
+  node_args = {"--secret", "s3cret"};
+  auto game_port = free_port();
+  auto t = start_trio(game_port);
+  std::this_thread::sleep_for(500ms);
+  auto before = t.game->rss_kib();
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(addr(game_port), grpc::InsecureChannelCredentials(), args);
+  auto stub = nanocaf::cluster::Peer::NewStub(channel);
+  auto huge_call = [&](std::size_t bytes) {
+    nanocaf::cluster::CallRequest req;
+    req.set_route("GameComponent.echo");
+    req.set_data(std::string(bytes, 'x'));
+    nanocaf::cluster::CallReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+    return stub->Call(&ctx, req, &reply);
+  };
+  EXPECT_FALSE(huge_call(150u << 20).ok());
+  std::vector<std::thread> eight;
+  for (int i = 0; i < 8; ++i)
+    eight.emplace_back([&] { EXPECT_FALSE(huge_call(200u << 20).ok()); });
+  for (auto& th : eight)
+    th.join();
+  // Back near its plateau (a few MB of gRPC's own growth allowed), and still serving.
+  long after = 0;
+  EXPECT_TRUE(eventually([&] { return (after = t.game->rss_kib()) < before + 40 * 1024; }, 10s))
+    << "RSS " << before << " KiB before, " << after << " KiB after";
+  auto r = call(*t.client, "GameComponent.echo", R"("still here")");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "still here");
 }
 
 TEST_F(Cluster, SecretRefusesNodesWithoutIt) {

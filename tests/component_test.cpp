@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/test_client.hpp"
+#include "nanocaf/gateway/gateway.hpp"
 #include "support/test_server.hpp"
 
 using namespace nanocaf;
@@ -228,3 +229,117 @@ TEST(Pipeline, InboundMayDropOutboundMayRewrite) {
 }
 
 } // namespace
+
+class failing_init : public component {
+public:
+  void setup() override { handle("noop", [](session&, const bytes&) {}); }
+  void init() override { throw std::runtime_error("no database"); }
+};
+
+// A node whose component could not start must not serve: start() fails with who and why, and
+// what did start is shut down again.
+TEST(Lifecycle, AFailingInitFailsStartWithTheComponentsNameAndReason) {
+  auto j = std::make_shared<journal>();
+  runtime rt;
+  rt.add(std::make_shared<recorder>(j), with_name("first"));
+  rt.add(std::make_shared<failing_init>(), with_name("db"));
+  try {
+    rt.start();
+    FAIL() << "start() returned";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string{e.what()}.find("'db'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string{e.what()}.find("no database"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(j->lines, (std::vector<std::string>{"first.init", "first.before_shutdown",
+                                                "first.shutdown"}));
+}
+
+class late_hooks : public component {
+public:
+  std::atomic<int> closed{0};
+  void setup() override {
+    // Registered while the node runs, from a handler: it used to be dropped silently.
+    handle("arm", [this](session&, const bytes&) {
+      on_session_closed([this](const session&) { ++closed; });
+      return bytes{"armed"};
+    });
+  }
+};
+
+TEST(SessionClosedHooks, RegisteredAfterStartTheyRun) {
+  runtime rt;
+  auto c = rt.add<late_hooks>(with_name("late"));
+  rt.start();
+  gateway_options go;
+  go.tcp_address = "127.0.0.1:0";
+  gateway gw{rt, go};
+  gw.start();
+  {
+    auto client = test_client::connect_tcp(gw.tcp_port());
+    client->handshake_and_ack();
+    ASSERT_TRUE(client->response(client->request("late.arm", "")));
+  }
+  EXPECT_TRUE(eventually([&] { return c->closed == 1; }));
+  gw.stop();
+  rt.stop();
+}
+
+// A call's deadline timer goes when the reply comes (it stayed until it fired); a callback
+// that throws ends neither the component nor the process, wherever the call completes.
+TEST(Calls, TheDeadlineTimerGoesWithTheReplyAndThrowingCallbacksAreContained) {
+  runtime rt;
+  auto a = rt.add<caller>(with_name("a"));
+  rt.start();
+  a->ask("a.double", json{{"v", 1}});
+  ASSERT_TRUE(eventually([&] { return a->count() == 1; }));
+  std::atomic<int> timers{-1};
+  a->invoke([&] { timers = static_cast<int>(a->active_timers()); });
+  EXPECT_TRUE(eventually([&] { return timers == 0; })) << timers;
+  // From a plain thread: the handler drops its call session without answering (504), and
+  // the callback throws on whichever thread lets the session go.
+  std::atomic<int> ran{0};
+  rt.call(std::nullopt, "a.silent", "", std::chrono::milliseconds(500), [&](call_reply r) {
+    ++ran;
+    throw std::runtime_error("callback failed with code " + std::to_string(r.code));
+  });
+  // From the component's actor: the callback runs back there, and throws there.
+  a->invoke([&] {
+    rt.call(std::nullopt, "a.double", R"({"v":2})", std::chrono::milliseconds(500),
+            [&](call_reply) {
+              ++ran;
+              throw std::runtime_error("callback on the actor failed");
+            });
+  });
+  EXPECT_TRUE(eventually([&] { return ran == 2; }));
+  a->ask("a.double", json{{"v", 3}}); // all still working
+  EXPECT_TRUE(eventually([&] { return a->count() == 2; }));
+}
+
+// Stopping the runtime before the gateway (the wrong order) while a client sends: the route
+// table stays in place for the Asio thread that reads it (ASan saw it freed under it).
+TEST(Runtime, StopBeforeTheGatewayIsNotARace) {
+  runtime rt;
+  rt.add<caller>(with_name("a"));
+  rt.start();
+  gateway_options go;
+  go.tcp_address = "127.0.0.1:0";
+  gateway gw{rt, go};
+  gw.start();
+  auto client = test_client::connect_tcp(gw.tcp_port());
+  client->handshake_and_ack();
+  std::atomic<bool> go_on{true};
+  std::thread sender{[&] {
+    try {
+      while (go_on)
+        client->notify("a.silent", "");
+    } catch (const std::exception&) {
+      // the connection ended: fine
+    }
+  }};
+  std::this_thread::sleep_for(50ms);
+  rt.stop();
+  std::this_thread::sleep_for(50ms);
+  go_on = false;
+  sender.join();
+  gw.stop();
+}

@@ -1,6 +1,7 @@
 // Group semantics (spec 4) on sessions whose outlet records what would go to the socket.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "detail/session_core.hpp"
@@ -141,3 +142,30 @@ TEST(Session, DataClearAndState) {
 }
 
 } // namespace
+
+// A member whose gate encodes (a remote session) gets whole messages; a broadcast that
+// cannot be encoded (a route over 255 bytes without a dictionary) must reach no member, not
+// the remote ones before the encoding failed for a local one.
+class forwarding_outlet : public recording_outlet {
+public:
+  bool forwards_messages() const noexcept override { return true; }
+  void deliver(codec::message_type, std::uint64_t, std::string_view, std::string) override {
+    ++delivered;
+  }
+  std::atomic<int> delivered{0};
+};
+
+TEST(Group, ABroadcastThatCannotBeEncodedReachesNoMember) {
+  fixture f;
+  auto remote_out = std::make_shared<forwarding_outlet>();
+  session remote{std::make_shared<detail::session_core>(f.ctx->next_session_id(), remote_out, f.ctx)};
+  group g{"g"};
+  g.add(remote); // the lower id: visited first
+  g.add(f.make(1));
+  EXPECT_EQ(g.broadcast(std::string(300, 'r'), nlohmann::json{{"x", 1}}), errc::encode_failed);
+  EXPECT_EQ(remote_out->delivered, 0);
+  EXPECT_TRUE(f.outlets[0]->sent.empty());
+  EXPECT_EQ(g.broadcast("onOk", nlohmann::json{{"x", 1}}), errc::ok);
+  EXPECT_EQ(remote_out->delivered, 1);
+  EXPECT_EQ(f.outlets[0]->sent.size(), 1u);
+}

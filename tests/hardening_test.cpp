@@ -4,6 +4,7 @@
 // that the node still serves.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nanocaf/log.hpp"
 #include "support/http_get.hpp"
 #include "support/test_client.hpp"
 #include "support/test_server.hpp"
@@ -205,4 +207,143 @@ TEST_F(WebFolder, LargeFilesAreStreamedWholeAndFilesOverTheCapRefused) {
                             "HEAD /web/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(head.status, 200);
   EXPECT_NE(head.headers.find(std::to_string(big.size())), std::string::npos) << head.headers;
+}
+
+// The default per-client budget: far above what a game client sends, far below a flood.
+// Heartbeats count; before, a heartbeat flood was never closed (7.2 GB in 12 s).
+TEST(Hardening, AHeartbeatFloodIsKickedUnderTheDefaultBudget) {
+  server_config cfg;
+  runtime_options defaults;
+  cfg.runtime.rate_limit = defaults.rate_limit;
+  cfg.runtime.rate_burst = defaults.rate_burst;
+  test_server srv{cfg};
+  auto healthy = ready_tcp(srv);
+  auto flooder = ready_tcp(srv);
+  std::string beats;
+  for (int i = 0; i < 2000; ++i)
+    codec::encode_packet(codec::packet_type::heartbeat, "", beats);
+  flooder->send_raw(beats);
+  std::optional<codec::packet> kick;
+  while (auto p = flooder->next_packet(5s))
+    if (p->type == codec::packet_type::kick) {
+      kick = p;
+      break;
+    }
+  ASSERT_TRUE(kick) << "the flooder was not kicked";
+  EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
+  EXPECT_TRUE(flooder->closed_by_server());
+  // A client at a game's pace is untouched: 60 messages a second for a second and a half.
+  for (int i = 0; i < 90; ++i) {
+    auto id = healthy->request("probe.echo", "tick");
+    auto reply = healthy->response(id);
+    ASSERT_TRUE(reply) << "request " << i;
+    std::this_thread::sleep_for(16ms);
+  }
+}
+
+// One client's broadcasts are charged one delivery per member: past the fan-out budget the
+// broadcast is dropped and that client kicked, and the other members are not flooded.
+TEST(Hardening, BroadcastsBeyondTheFanoutBudgetKickTheirSender) {
+  server_config cfg;
+  cfg.runtime.fanout_limit = 100; // deliveries a second; 10 members: 10 broadcasts
+  test_server srv{cfg};
+  std::vector<std::unique_ptr<test_client>> members;
+  for (int i = 0; i < 10; ++i) {
+    members.push_back(ready_tcp(srv));
+    ASSERT_TRUE(members.back()->response(members.back()->request("probe.join", "")));
+  }
+  auto& sender = *members.front();
+  for (int i = 0; i < 30; ++i)
+    sender.notify("probe.broadcast", json{{"i", i}}.dump());
+  std::optional<codec::packet> kick;
+  while (auto p = sender.next_packet(5s))
+    if (p->type == codec::packet_type::kick) {
+      kick = p;
+      break;
+    }
+  ASSERT_TRUE(kick) << "the sender was not kicked";
+  EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
+  // Another member got at most the budget's worth (10 broadcasts), then nothing more.
+  int received = 0;
+  while (members[1]->push("onBroadcast", 500ms))
+    ++received;
+  EXPECT_GE(received, 9);
+  EXPECT_LE(received, 11);
+  EXPECT_EQ(runtime_options{}.fanout_limit, 20000);
+}
+
+// Pings are control frames: they count against the packet budget like heartbeats. A client
+// that pings and never reads the pongs used to be closed without a word; now it is kicked,
+// counted and logged.
+TEST(Hardening, AWebSocketPingFloodIsKickedAndCounted) {
+  server_config cfg;
+  runtime_options defaults;
+  cfg.runtime.rate_limit = defaults.rate_limit;
+  cfg.runtime.rate_burst = defaults.rate_burst;
+  test_server srv{cfg};
+  auto c = test_client::connect_ws(srv.ws_port());
+  c->handshake_and_ack();
+  for (int i = 0; i < 2000; ++i)
+    c->send_ws_frame(0x9, "ping");
+  std::optional<codec::packet> kick;
+  while (auto p = c->next_packet(5s))
+    if (p->type == codec::packet_type::kick) {
+      kick = p;
+      break;
+    }
+  ASSERT_TRUE(kick);
+  EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
+  EXPECT_NE(srv.rt().metrics().render().find("nanocaf_rate_limited_total 1"), std::string::npos);
+  expect_still_serving(srv);
+}
+
+// After its kick a client that keeps sending is cut off within max_linger_bytes, not read for
+// the whole 2 s linger (3.6 GB in one test).
+TEST(Hardening, AKickedClientThatKeepsSendingIsCutOff) {
+  test_server srv;
+  auto c = ready_tcp(srv);
+  c->request("probe.kick", "");
+  std::optional<codec::packet> kick;
+  while (auto p = c->next_packet(5s))
+    if (p->type == codec::packet_type::kick) {
+      kick = p;
+      break;
+    }
+  ASSERT_TRUE(kick);
+  auto kicked = std::chrono::steady_clock::now(); // the server lingers from here
+  std::string chunk(64 * 1024, 'z');
+  bool cut_off = false;
+  while (std::chrono::steady_clock::now() - kicked < 3s) {
+    auto n = ::send(c->fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      cut_off = true;
+      break;
+    }
+    if (n < 0)
+      std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(cut_off);
+  EXPECT_LT(std::chrono::steady_clock::now() - kicked, 1s);
+}
+
+// A flood of connections beyond the limit writes a few lines, not one each.
+TEST(Hardening, RefusedConnectionsAreLoggedAtMostOnceASecond) {
+  auto log_file = fs::temp_directory_path() / ("nanocaf-refused-" + std::to_string(::getpid()));
+  server_config cfg;
+  cfg.gateway.max_connections = 1;
+  test_server srv{cfg};
+  auto held = ready_tcp(srv);
+  log::configure({log::level::info, log_file.string()});
+  for (int i = 0; i < 300; ++i)
+    test_client::connect_tcp(srv.tcp_port());
+  std::this_thread::sleep_for(300ms);
+  log::configure({});
+  std::ifstream in{log_file};
+  int lines = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("connection limit reached") != std::string::npos)
+      ++lines;
+  fs::remove(log_file);
+  EXPECT_GE(lines, 1);
+  EXPECT_LE(lines, 2);
 }

@@ -529,7 +529,8 @@ TEST_P(Protocol, SlowReaderIsClosedAtTheBoundOthersUnaffected) {
 
 TEST_P(Protocol, ClientOverTheRateLimitIsKickedWithAReason) {
   auto cfg = config();
-  cfg.runtime.rate_limit = 50; // bursts of 100
+  cfg.runtime.rate_limit = 50;
+  cfg.runtime.rate_burst = 100;
   test_server srv{cfg};
   auto polite = ready(srv);
   auto flood = ready(srv);

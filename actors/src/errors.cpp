@@ -18,6 +18,7 @@ const char* to_string(errc e) noexcept {
     case errc::broken_pipe: return "broken low-level pipe";
     case errc::encode_failed: return "message could not be encoded";
     case errc::dropped: return "dropped by an outbound pipeline hook";
+    case errc::rate_limited: return "rate limit exceeded";
   }
   return "unknown error";
 }

@@ -103,6 +103,10 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
     targets.erase(std::remove_if(targets.begin(), targets.end(),
                                  [f](const session& s) { return !(*f)(s); }),
                   targets.end());
+  // A client whose request this broadcast answers pays for it: one token per member.
+  if (auto* origin = detail::current_request_session();
+      origin && !targets.empty() && !origin->charge_fanout(targets.size()))
+    return errc::rate_limited;
   // Encoded before anyone gets it, once per node (dictionary), normally once: a message that
   // cannot be encoded reaches no member rather than some.
   std::vector<std::pair<const detail::node_context*, shared_bytes>> packets;

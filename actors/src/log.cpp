@@ -75,4 +75,17 @@ void write(level l, const std::string& line) {
                         spdlog::string_view_t{line.data(), line.size()});
 }
 
+bool throttle::allow(std::uint64_t& skipped) noexcept {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+               .count();
+  auto next = next_ms_.load(std::memory_order_relaxed);
+  if (now < next || !next_ms_.compare_exchange_strong(next, now + period_ms_)) {
+    skipped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  skipped = skipped_.exchange(0, std::memory_order_relaxed);
+  return true;
+}
+
 } // namespace nanocaf::log

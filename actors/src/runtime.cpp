@@ -57,6 +57,10 @@ public:
                core_->ctx->options.rate_burst > 0 ? core_->ctx->options.rate_burst
                                                   : 2 * core_->ctx->options.rate_limit) {}
 
+  bool control_frames(std::size_t n) override {
+    return within_rate(n, std::chrono::steady_clock::now());
+  }
+
   void deliver(std::vector<codec::packet>& packets) override {
     auto& core = *core_;
     struct clear_on_exit { // every packet is taken, whichever way this returns
@@ -64,16 +68,8 @@ public:
       ~clear_on_exit() { v.clear(); }
     } taken{packets};
     auto now = std::chrono::steady_clock::now(); // one clock read per batch, for both uses
-    if (over_rate_ || !limiter_.take(packets.size(), now)) {
-      if (!over_rate_) { // one kick, one log line; what follows is dropped
-        over_rate_ = true;
-        core.ctx->stats->rate_limited.inc();
-        log::warn("session ", core.id, " (", core.out->remote_address(), "): kicked: more than ",
-                  core.ctx->options.rate_limit, " packets per second");
-        core.out->kick(make_kick_packet("rate limit exceeded"));
-      }
+    if (!within_rate(packets.size(), now))
       return;
-    }
     core.last_activity_ms.store(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
       std::memory_order_relaxed);
@@ -108,6 +104,25 @@ public:
   void closed(std::string reason) override {
     caf::anon_send(session_, detail::conn_closed_atom::value, std::move(reason));
   }
+
+private:
+  // Takes `n` packets from the budget; past it, kicks the client once (one log line) and
+  // drops what follows.
+  bool within_rate(std::size_t n, std::chrono::steady_clock::time_point now) {
+    if (!over_rate_ && limiter_.take(n, now))
+      return true;
+    if (!over_rate_) {
+      over_rate_ = true;
+      auto& core = *core_;
+      core.ctx->stats->rate_limited.inc();
+      log::warn("session ", core.id, " (", core.out->remote_address(), "): kicked: more than ",
+                core.ctx->options.rate_limit, " packets per second");
+      core.out->kick(make_kick_packet("rate limit exceeded"));
+    }
+    return false;
+  }
+
+public:
   void failed(std::string reason) override {
     caf::anon_send(session_, detail::conn_failed_atom::value, std::move(reason));
   }

@@ -21,6 +21,10 @@ void run_handler(component& comp, dispatch_msg& d) {
   // On CAF's own schedulers this is the only deferral: a handler's packets to one client
   // still go out in one write.
   write_deferral deferral;
+  struct request_scope { // what the handler broadcasts is charged to its client
+    explicit request_scope(session_core* s) noexcept { set_current_request_session(s); }
+    ~request_scope() { set_current_request_session(nullptr); }
+  } charged{core.get()};
   try {
     entry.call(s, std::move(d.payload));
   } catch (const payload_error& e) {

@@ -1,9 +1,14 @@
 #include "nanocaf/session.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "detail/actors.hpp"
 #include "detail/messages.hpp"
+#include "detail/node_metrics.hpp"
 #include "detail/session_core.hpp"
 #include "nanocaf/component.hpp"
 #include "nanocaf/log.hpp"
@@ -14,10 +19,37 @@ namespace detail {
 
 namespace {
 thread_local caf::actor* current_actor = nullptr;
+thread_local session_core* current_session = nullptr;
 } // namespace
 
 caf::actor* current_component_actor() noexcept { return current_actor; }
 void set_current_component_actor(caf::actor* a) noexcept { current_actor = a; }
+session_core* current_request_session() noexcept { return current_session; }
+void set_current_request_session(session_core* s) noexcept { current_session = s; }
+
+bool session_core::charge_fanout(std::size_t deliveries) {
+  auto limit = ctx->options.fanout_limit;
+  if (limit <= 0)
+    return true;
+  std::lock_guard<std::mutex> guard{fanout_mu};
+  auto now = now_ms();
+  if (fanout_tokens < 0)
+    fanout_tokens = limit;
+  else
+    fanout_tokens = std::min(limit, fanout_tokens + limit * static_cast<double>(now - fanout_at_ms) / 1000);
+  fanout_at_ms = now;
+  if (fanout_tokens < static_cast<double>(deliveries)) {
+    if (!std::exchange(fanout_kicked, true)) {
+      ctx->stats->rate_limited.inc();
+      log::warn("session ", id, " (", out->remote_address(), "): kicked: its broadcasts cost more than ",
+                limit, " deliveries per second");
+      out->kick(make_kick_packet("rate limit exceeded"));
+    }
+    return false;
+  }
+  fanout_tokens -= static_cast<double>(deliveries);
+  return true;
+}
 
 errc session_core::send_message(const session& s, codec::message_type type, std::uint64_t mid,
                                 std::string_view route, std::string payload) {

@@ -206,13 +206,8 @@ void session_actor::on_packet(const codec::packet& p) {
 
 // The connection is gone: run the on-closed callbacks, tell the cluster, leave the registry.
 void session_actor::finish(const std::string& reason, caf::execution_unit* host) {
-  // A connection-level failure gets one line with who it was; ordinary ends stay quiet.
-  bool failure = reason.rfind("write queue", 0) == 0 || reason.rfind("read failed", 0) == 0
-                 || reason.rfind("write failed", 0) == 0;
-  if (failure)
-    log::info("session ", core_->id, " (", core_->out->remote_address(), "): closed: ", reason);
-  else
-    log::debug("session ", core_->id, " closed: ", reason);
+  // Connection failures are logged where they happen (the gateway knows what is a failure).
+  log::debug("session ", core_->id, " closed: ", reason);
   fire_closed(core_);
   if (auto& router = core_->ctx->router)
     router->session_closed(session{core_});

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -67,9 +68,12 @@ public:
     cv_.notify_one();
   }
 
-  /// Blocks until there is a job (worker threads only).
-  caf::resumable* dequeue() {
+  /// Blocks until there is a job (worker threads only). `finished_one`: the caller ran the
+  /// job the last call gave it (so it no longer counts as running one).
+  caf::resumable* dequeue(bool finished_one) {
     std::unique_lock<std::mutex> guard{mu_};
+    if (finished_one && --running_ == 0 && hosted_)
+      idle_cv_.notify_all(); // host() waits for the last job that started before it
     // Before sleeping, give the core away a few times: on a shared core the thread that
     // feeds us (an Asio thread in the middle of a batch of reads) runs on, and queues its
     // jobs without waking us for each one. Asleep, every job would wake us, and the woken
@@ -86,13 +90,14 @@ public:
     }
     auto* job = jobs_.front();
     jobs_.pop_front();
+    ++running_;
     return job;
   }
 
   caf::actor_clock& clock() noexcept override { return clock_; }
 
   bool host(std::function<void()> wake) override {
-    std::lock_guard<std::mutex> guard{mu_};
+    std::unique_lock<std::mutex> guard{mu_};
     if (hosted_)
       return false;
     hosted_ = true;
@@ -100,6 +105,11 @@ public:
     host_woken_ = !jobs_.empty();
     if (host_woken_)
       host_wake_();
+    // A worker that took a job before this point would go on running that actor's messages
+    // (CAF resumes an actor for as long as its mailbox has some): wait until every such job
+    // is done, so that from here on the actors run on the host only. Bounded, in case one
+    // runs for ever; a loaded machine may delay a worker by a few time slices.
+    idle_cv_.wait_for(guard, std::chrono::seconds(2), [this] { return running_ == 0; });
     return true;
   }
 
@@ -160,6 +170,8 @@ private:
   std::condition_variable cv_;
   std::deque<caf::resumable*> jobs_; // deque: its blocks are reused, no allocation per job
   std::size_t sleeping_ = 0;         // workers waiting on cv_
+  std::size_t running_ = 0;          // jobs workers took and have not finished
+  std::condition_variable idle_cv_;  // host() waits on it for running_ to reach 0
   bool hosted_ = false;              // the host runs the jobs, the workers sleep
   bool host_woken_ = false;          // a run_hosted() is due on the host's thread
   std::function<void()> host_wake_;
@@ -185,8 +197,8 @@ void worker::exec_later(caf::resumable* job) { parent_.enqueue(job); }
 
 void worker::run() {
   const auto throughput = parent_.max_throughput();
-  for (;;) {
-    auto* job = parent_.dequeue();
+  for (bool ran = false;; ran = true) {
+    auto* job = parent_.dequeue(ran);
     if (job == nullptr || !run_one(job, throughput))
       return;
   }

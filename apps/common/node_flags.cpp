@@ -64,7 +64,9 @@ void add_runtime_flags(flags& f, const std::string& threads_default) {
     .add("threads", threads_default, "CAF worker threads (0: one per core)")
     .add("scheduler", "auto", "CAF scheduler policy: auto (io on one core, sharing up to 4), sharing, io or stealing")
     .add("max-inflight", "4194304", "payload bytes a session may queue for its handlers")
-    .add("rate-limit", "0", "packets per second a client may send, bursts of twice that (0: off)")
+    .add("rate-limit", "100", "packets per second a client may send, heartbeats included (0: off, as nano)")
+    .add("rate-burst", "400", "packets a client may send at once within its rate")
+    .add("fanout-limit", "20000", "deliveries per second one client's broadcasts may cause (0: off)")
     .add("min-client-version", "", "refuse clients whose handshake sys.version is below this")
     .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"}");
 }
@@ -83,6 +85,8 @@ runtime_options runtime_options_from(const flags& f) {
   o.scheduler_policy = f.get("scheduler");
   o.max_inflight_bytes = static_cast<std::size_t>(f.number("max-inflight"));
   o.rate_limit = f.number("rate-limit");
+  o.rate_burst = f.number("rate-burst");
+  o.fanout_limit = f.number("fanout-limit");
   if (!f.get("min-client-version").empty())
     o.validator = require_client_version(f.get("min-client-version"));
   o.error_replies = f.boolean("error-replies");

@@ -1,4 +1,6 @@
 // The member actor: what one node knows of the cluster and does for it (spec 7.3-7.7).
+#include <malloc.h>
+
 #include <chrono>
 #include <map>
 #include <random>
@@ -438,6 +440,17 @@ void send_heartbeat(self_ptr self) {
                    heartbeat_hint(st.opts.heartbeat)));
 }
 
+// What gRPC read for a burst of large calls (refused ones too) goes back to its allocator's
+// arenas, where glibc keeps it: RSS would stay at the burst's peak. Once a heartbeat period,
+// when more than this lies free, it is handed back to the system.
+constexpr std::size_t trim_above = 16u << 20;
+
+void return_free_memory() {
+  auto info = ::mallinfo2();
+  if (info.fordblks > trim_above)
+    ::malloc_trim(0);
+}
+
 // Requests whose node never answered (a handler that never replies, a lost reply) do not
 // stay forever: after this long they get an error reply.
 constexpr auto pending_limit = std::chrono::seconds(60);
@@ -507,6 +520,8 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
       if (!st.opts.is_master && st.registered && !st.leaving)
         send_heartbeat(self);
       expire_pending(st);
+      if (st.opts.trim_memory)
+        return_free_memory();
       self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
     },
     [=](forward_msg& f) { forward(self, f); },

@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include "detail/actors.hpp"
 #include "detail/services.hpp"
@@ -137,6 +138,11 @@ void node::start() {
     d.master_svc = std::make_unique<detail::master_service>(d.master, d.security);
     builder.RegisterService(d.master_svc.get());
   }
+  // What one peer, authenticated or not, can make this node hold: gRPC reads a unary call's
+  // whole message before any handler (our secret check included) sees it, so the size and the
+  // transport's memory are bounded here.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(d.opts.max_message_bytes));
+  builder.SetResourceQuota(grpc::ResourceQuota("nanocaf-cluster").Resize(d.opts.receive_memory));
   d.server = builder.BuildAndStart();
   if (!d.server || port == 0)
     throw std::runtime_error("cluster: cannot serve gRPC on " + d.opts.service_address);

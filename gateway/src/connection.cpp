@@ -178,7 +178,7 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
       pending_.clear();
       stats_.write_queue_closes.inc();
       boost::asio::post(ex_, [self = shared_from_this()] {
-        self->finish("write queue over its bound: the peer does not read");
+        self->fail("write queue over its bound: the peer does not read");
       });
       return false;
     }
@@ -277,7 +277,7 @@ void connection::on_written(const boost::system::error_code& ec) {
     queued_bytes_ -= std::min(written, queued_bytes_);
   }
   if (ec) {
-    finish("write failed: " + ec.message());
+    fail("write failed: " + ec.message());
     return;
   }
   flush();
@@ -298,6 +298,8 @@ bool connection::on_received(char* data, std::size_t n) {
   stats_.bytes_in.inc(n);
   ws_framing::output out;
   ws_->feed(data, n, out);
+  if (out.control_frames != 0 && !inbound_->control_frames(out.control_frames))
+    return false; // over its budget: it is being kicked, nothing more is read
   // Pongs go out before the answers to what this read carried: they are due at once.
   if (!out.closing && !out.replies.empty())
     enqueue(std::make_shared<const std::string>(std::move(out.replies)));
@@ -324,6 +326,19 @@ bool connection::decode(std::string_view bytes) {
     return false;
   }
   return true;
+}
+
+void log_refused(const std::string& who) {
+  static log::throttle lines;
+  if (std::uint64_t skipped = 0; lines.allow(skipped))
+    log::warn("refused ", who, ": connection limit reached",
+              skipped ? " (and " + std::to_string(skipped) + " more since the last such line)" : "");
+}
+
+void connection::fail(const std::string& reason) {
+  if (!finished_) // the connection says it: the session cannot tell a failure from an end
+    log::info("connection ", remote_address(), " closed: ", reason);
+  finish(reason);
 }
 
 void connection::finish(const std::string& reason, bool graceful) {

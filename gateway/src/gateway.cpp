@@ -63,7 +63,7 @@ std::shared_ptr<connection> gateway_context::plain_connection(tcp::socket socket
 void gateway_context::open(const std::shared_ptr<connection>& c) {
   if (!registry.add(c, options.max_connections)) {
     stats.tcp.refused.inc();
-    log::warn("refused client ", c->remote_address(), ": connection limit reached");
+    log_refused("client " + c->remote_address());
     c->close();
     return;
   }

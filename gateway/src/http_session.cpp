@@ -113,7 +113,7 @@ private:
     }
     if (ctx_.options.max_connections != 0 && ctx_.registry.size() >= ctx_.options.max_connections) {
       ctx_.stats.ws.refused.inc();
-      log::warn("refused websocket client ", remote(), ": connection limit reached");
+      log_refused("websocket client " + remote());
       send_status(req, http::status::service_unavailable, "server full\n");
       return;
     }
@@ -143,7 +143,7 @@ private:
     conn->use_websocket_framing(ctx_.options.max_ws_message);
     if (!ctx_.registry.add(conn, ctx_.options.max_connections)) {
       ctx_.stats.ws.refused.inc();
-      log::warn("refused websocket client ", name, ": connection limit reached");
+      log_refused("websocket client " + name);
       return;
     }
     conn->start(ctx_.rt);

@@ -1,7 +1,9 @@
 #include "nanocaf/gateway/metrics_endpoint.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +22,10 @@ using asio::ip::tcp;
 
 namespace {
 
+// A scraper sends its request as soon as it connects: one that has not within this time is
+// not a scraper.
+constexpr auto request_deadline = std::chrono::seconds(2);
+
 // One request per connection: read it (with a deadline), answer, close.
 class scrape : public std::enable_shared_from_this<scrape> {
 public:
@@ -30,13 +36,19 @@ public:
   ~scrape() { --open_; }
 
   void run() {
-    stream_.expires_after(std::chrono::seconds(10));
+    stream_.expires_after(request_deadline);
     http::async_read(stream_, buffer_, request_,
                      [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                       self->reading_ = false;
                        if (!ec)
                          self->answer();
                      });
   }
+
+  /// Still waiting for its request (an idle connection, or a scraper's first bytes).
+  bool reading() const noexcept { return reading_; }
+  /// Makes room for a newer connection: its read ends, and with it the scrape.
+  void evict() { stream_.socket().close(ignored_); }
 
 private:
   void answer() {
@@ -71,10 +83,13 @@ private:
   http::request<http::empty_body> request_;
   metrics::registry& registry_;
   std::size_t& open_; // the endpoint's count of open scrapes (its one thread only)
+  bool reading_ = true;
+  beast::error_code ignored_;
 };
 
-// Scrapes served at once; more are closed at accept, so a flood of connections to the metrics
-// port cannot grow memory (a scraper needs one or two).
+// Connections open at once, so that a flood cannot grow memory (a scraper needs one or two).
+// When all are taken, the oldest still waiting for its request gives way to the newcomer:
+// idle connections cannot keep a scraper out.
 constexpr std::size_t max_open_scrapes = 32;
 
 } // namespace
@@ -86,14 +101,34 @@ struct metrics_endpoint::impl {
     acceptor.async_accept([this](const beast::error_code& ec, tcp::socket socket) {
       if (!acceptor.is_open())
         return;
-      if (!ec && open_scrapes < max_open_scrapes)
-        std::make_shared<scrape>(std::move(socket), registry, open_scrapes)->run();
+      if (!ec) {
+        forget_ended();
+        if (open_scrapes >= max_open_scrapes)
+          evict_oldest_idle();
+        auto s = std::make_shared<scrape>(std::move(socket), registry, open_scrapes);
+        s->run();
+        recent.push_back(s);
+      }
       accept();
     });
   }
 
+  void forget_ended() {
+    recent.erase(std::remove_if(recent.begin(), recent.end(),
+                                [](const std::weak_ptr<scrape>& w) { return w.expired(); }),
+                 recent.end());
+  }
+  void evict_oldest_idle() {
+    for (auto& w : recent) // oldest first
+      if (auto s = w.lock(); s && s->reading()) {
+        s->evict();
+        return;
+      }
+  }
+
   metrics::registry& registry;
   std::string address;
+  std::vector<std::weak_ptr<scrape>> recent; // open scrapes in the order they came
   std::size_t open_scrapes = 0; // declared before ioc: scrapes die with it and count down
   asio::io_context ioc{1};
   tcp::acceptor acceptor;

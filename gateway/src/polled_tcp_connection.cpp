@@ -41,7 +41,7 @@ void polled_tcp_connection::start_reading() {
     return; // level-triggered: the poller reports the socket while anything is unread
   polled_ = poller_.add(fd_, std::static_pointer_cast<polled_tcp_connection>(shared_from_this()));
   if (!polled_)
-    finish("read failed: " + error_text(errno));
+    fail("read failed: " + error_text(errno));
 }
 
 void polled_tcp_connection::on_readable() {
@@ -72,7 +72,7 @@ bool polled_tcp_connection::read_available() {
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         return true;
-      finish("read failed: " + error_text(errno));
+      fail("read failed: " + error_text(errno));
       return false;
     }
     if (n == 0) {
@@ -202,13 +202,13 @@ void polled_tcp_connection::drain() {
   auto& buffer = thread_read_buffer();
   for (;;) {
     auto n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    if (n > 0)
+    if (n > 0 && (lingered_bytes_ += static_cast<std::size_t>(n)) <= max_linger_bytes)
       continue;
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       return; // more may come before the FIN
-    close_socket(); // the peer's FIN (or an error): done
+    close_socket(); // the peer's FIN, an error, or still sending after its kick: done
     return;
   }
 }

@@ -46,7 +46,7 @@ void tcp_connection::on_readable(const boost::system::error_code& ec) {
   if (finished())
     return;
   if (ec) {
-    finish("read failed: " + ec.message());
+    fail("read failed: " + ec.message());
     return;
   }
   auto& read_buffer = thread_read_buffer();
@@ -111,12 +111,18 @@ void tcp_connection::linger() {
       if (ec)
         return; // closed by the deadline
       boost::system::error_code rec;
+      bool cut_off = false;
       for (;;) {
-        self->socket_.read_some(boost::asio::buffer(thread_read_buffer()), rec);
+        auto n = self->socket_.read_some(boost::asio::buffer(thread_read_buffer()), rec);
         if (rec)
           break;
+        if ((self->lingered_bytes_ += n) > max_linger_bytes) {
+          cut_off = true; // still sending after its kick
+          break;
+        }
       }
-      if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+      if (!cut_off
+          && (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)) {
         self->linger();
         return;
       }

@@ -58,7 +58,7 @@ public:
         self->timer_.cancel();
         if (ec) {
           log::info("tls handshake with ", self->remote_address(), " failed: ", ec.message());
-          self->finish("tls handshake failed");
+          self->fail("tls handshake failed");
           return;
         }
         self->start(ctx.rt);
@@ -138,7 +138,7 @@ void open_tls_client(tcp::socket socket, serial_executor ex, std::string remote,
   auto conn = std::make_shared<tls_connection>(std::move(socket), std::move(ex), std::move(remote), ctx);
   if (!ctx.registry.add(conn, ctx.options.max_connections)) {
     ctx.stats.tcp.refused.inc();
-    log::warn("refused client ", conn->remote_address(), ": connection limit reached");
+    log_refused("client " + conn->remote_address());
     return; // the socket closes with the connection object
   }
   conn->handshake(ctx);

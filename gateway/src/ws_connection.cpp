@@ -42,7 +42,7 @@ public:
                               if (ec) {
                                 log::info("websocket handshake with ", self->remote_address(),
                                           " failed: ", ec.message());
-                                self->finish("websocket handshake failed");
+                                self->fail("websocket handshake failed");
                                 return;
                               }
                               self->start(rt);
@@ -123,7 +123,7 @@ void open(Stream stream, beast::http::request<beast::http::string_body> req, ser
     std::move(stream), std::move(ex), ec ? std::string{"?"} : endpoint_text(remote), ctx);
   if (!ctx.registry.add(conn, ctx.options.max_connections)) {
     ctx.stats.ws.refused.inc();
-    log::warn("refused websocket client ", conn->remote_address(), ": connection limit reached");
+    log_refused("websocket client " + conn->remote_address());
     return; // the stream closes with the connection object
   }
   conn->accept(std::move(req), ctx.rt);

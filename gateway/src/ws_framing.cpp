@@ -120,9 +120,11 @@ void ws_framing::end_frame(output& out) {
         in_message_ = false;
       return;
     case op_ping:
+      ++out.control_frames;
       out.replies += frame(op_pong, control_);
       return;
     case op_pong:
+      ++out.control_frames;
       return; // we send no pings: nothing to match
     case op_close: {
       // Echo the peer's code (RFC 6455 5.5.1), then the connection ends. A one-byte payload

@@ -12,7 +12,7 @@ before(async () => {
   servers.chat = await chatServer(['--heartbeat', '2']).start();
   servers.bench = await benchServer(['--heartbeat', '2']).start();
   // Bursts of 6 packets at most: a client that sends 40 notifies at once is kicked.
-  servers.limited = await benchServer(['--rate-limit', '3']).start();
+  servers.limited = await benchServer(['--rate-limit', '3', '--rate-burst', '6']).start();
 });
 
 after(async () => {

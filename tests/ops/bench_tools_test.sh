@@ -33,7 +33,7 @@ PY
 }
 
 tcp=$(free_port); ws=$(free_port); raw_tcp=$(free_port); raw_ws=$(free_port)
-"$server" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --log-level warn > "$work/server.log" 2>&1 &
+"$server" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --log-level warn --rate-limit 0 --fanout-limit 0 > "$work/server.log" 2>&1 &
 server_pid=$!
 pids+=($server_pid)
 "$raw" "$raw_tcp" "$raw_ws" > "$work/raw.log" 2>&1 &
@@ -60,7 +60,7 @@ delivered='r["ready"] == r["conns"] and r["dropped"] == 0 and r["broadcasts"] > 
 kill "$server_pid"; wait "$server_pid" 2>/dev/null
 for target in tcp ws; do
   tcp=$(free_port); ws=$(free_port)
-  "$server" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --log-level warn >> "$work/server.log" 2>&1 &
+  "$server" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" --log-level warn --rate-limit 0 --fanout-limit 0 >> "$work/server.log" 2>&1 &
   server_pid=$!
   pids+=($server_pid)
   wait_port "$tcp" && wait_port "$ws" || exit 1
@@ -77,7 +77,7 @@ check "raw-echo broadcast over ws" "$delivered" -- --url "ws://127.0.0.1:$raw_ws
   --mode broadcast --conns 50 --rate 100
 
 tcp=$(free_port)
-"$server" --tcp "127.0.0.1:$tcp" --ws "" --log-level warn >> "$work/server.log" 2>&1 &
+"$server" --tcp "127.0.0.1:$tcp" --ws "" --log-level warn --rate-limit 0 --fanout-limit 0 >> "$work/server.log" 2>&1 &
 server_pid=$!
 pids+=($server_pid)
 wait_port "$tcp" || exit 1

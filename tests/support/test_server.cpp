@@ -101,6 +101,10 @@ void probe::after_init() {
 server_config::server_config() {
   runtime.heartbeat = std::chrono::seconds(5);
   runtime.worker_threads = 2;
+  // The suites flood on purpose (admission control, ordering, bursts); the default budget has
+  // tests of its own (hardening_test.cpp).
+  runtime.rate_limit = 0;
+  runtime.fanout_limit = 0;
   gateway.tcp_address = "127.0.0.1:0";
   gateway.ws_address = "127.0.0.1:0";
 }

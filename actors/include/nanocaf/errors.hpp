@@ -18,6 +18,7 @@ enum class errc : std::uint8_t {
   broken_pipe,         // "broken low-level pipe"
   encode_failed,       // payload or packet could not be encoded
   dropped,             // an outbound pipeline hook dropped the message
+  rate_limited,        // the client whose request made the broadcast is over its fan-out budget
 };
 
 const char* to_string(errc e) noexcept;

@@ -3,7 +3,10 @@
 // event, nothing per message at the default level (info).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -35,6 +38,22 @@ void emit(level l, const Ts&... xs) {
   (os << ... << xs);
   write(l, os.str());
 }
+
+/// Lines from one place that an attacker can cause (a refused connection each) go through a
+/// throttle: at most one a `period`; the next line that passes says how many were left out.
+/// Thread-safe.
+class throttle {
+public:
+  explicit throttle(std::chrono::milliseconds period = std::chrono::seconds(1)) noexcept
+    : period_ms_(period.count()) {}
+  /// True when a line may be written now; `skipped` is then how many were not since the last.
+  bool allow(std::uint64_t& skipped) noexcept;
+
+private:
+  std::int64_t period_ms_;
+  std::atomic<std::int64_t> next_ms_{0};
+  std::atomic<std::uint64_t> skipped_{0};
+};
 
 template <class... Ts> void debug(const Ts&... xs) { emit(level::debug, xs...); }
 template <class... Ts> void info(const Ts&... xs) { emit(level::info, xs...); }

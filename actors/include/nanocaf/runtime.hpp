@@ -53,11 +53,18 @@ struct runtime_options {
   /// Payload bytes one session may have queued for its handlers; a client that sends faster
   /// than its handlers run is closed when it exceeds this, so no mailbox grows without bound.
   std::size_t max_inflight_bytes = 4u << 20;
-  /// Packets per second a client may send on average (any type: heartbeats count too), with
-  /// bursts up to `rate_burst`; a client over it is kicked with the reason "rate limit
-  /// exceeded". 0: no limit (nano has none; set one on public servers).
-  double rate_limit = 0;
-  double rate_burst = 0; // 0: twice the rate
+  /// Packets per second a client may send on average (any type: heartbeats and control
+  /// packets count too), with bursts up to `rate_burst`; a client over it is kicked with the
+  /// reason "rate limit exceeded". The default is far above what a game client sends (the
+  /// chat page sends under 2 a second, a 60 Hz input loop 60) and far below a flood; 0: no
+  /// limit, as nano (benchmarks).
+  double rate_limit = 100;
+  double rate_burst = 400; // 0: twice the rate
+  /// Deliveries the broadcasts of one client's requests may cause per second (a group
+  /// broadcast made while handling that client's message costs one per member), with bursts
+  /// of the same size; a client over it is kicked with "rate limit exceeded". Keeps one client
+  /// from making every other client wait. 0: no limit.
+  double fanout_limit = 20000;
   /// JSON from clients (handler payloads, handshake bodies) nested deeper than this many
   /// arrays or objects is refused with a 400 (spec of the extension: docs/protocol.md).
   std::size_t max_json_depth = default_max_json_depth;
@@ -86,6 +93,9 @@ public:
   /// The packets of one read, in order. They are taken: `packets` is left empty, and the
   /// caller reuses it (its capacity) for the next read.
   virtual void deliver(std::vector<codec::packet>& packets) = 0;
+  /// Control frames of the transport (WebSocket pings and pongs), which never become packets
+  /// but count against the client's packet budget; false when it is over (it is kicked).
+  virtual bool control_frames(std::size_t /*n*/) { return true; }
   /// The connection is gone; `reason` is for the log. Called once.
   virtual void closed(std::string reason) = 0;
   /// The stream could not be decoded; the session logs it and closes the connection.

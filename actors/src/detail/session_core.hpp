@@ -50,6 +50,15 @@ struct session_core {
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
+  /// Charges `deliveries` to this client's fan-out budget (runtime_options::fanout_limit);
+  /// false when it is over: the caller then drops the broadcast and kicks the client (once).
+  bool charge_fanout(std::size_t deliveries);
+
+  std::mutex fanout_mu;  // the fan-out bucket: handlers of several components may broadcast
+  double fanout_tokens = -1; // -1: not used yet (starts full)
+  std::int64_t fanout_at_ms = 0;
+  bool fanout_kicked = false;
+
   mutable std::mutex mu; // guards data, route bindings and callbacks
   session::data_map data;
   std::unordered_map<std::string, std::string> route_bindings; // service -> node address
@@ -80,6 +89,11 @@ void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t m
 /// a new error id; the client gets generic_error_text(code) and that id. Returns the id.
 std::string send_failure_reply(const std::shared_ptr<session_core>& core, std::uint64_t mid,
                                int code, std::string_view detail);
+
+/// The session whose request or notify a handler is handling on this thread (null elsewhere):
+/// what a group broadcast made there is charged to.
+session_core* current_request_session() noexcept;
+void set_current_request_session(session_core* s) noexcept;
 
 /// The actor whose handler, timer or task is running on this thread (null elsewhere).
 caf::actor* current_component_actor() noexcept;

@@ -35,6 +35,15 @@ serial_executor make_serial_executor(boost::asio::io_context& ioc, std::size_t t
 /// next handler runs, so that an idle connection holds none.
 std::array<char, 64 * 1024>& thread_read_buffer();
 
+/// After a kick the connection reads until the peer's FIN (closing with unread input would
+/// send RST and could destroy the kick in flight), but not more than this: a peer that keeps
+/// sending is cut off rather than read for the whole linger.
+inline constexpr std::size_t max_linger_bytes = 64 * 1024;
+
+/// "refused <who>: connection limit reached", at most one line a second for the whole
+/// gateway (a flood of connections would otherwise write one line each).
+void log_refused(const std::string& who);
+
 class connection_registry;
 class ws_framing;
 
@@ -90,6 +99,9 @@ protected:
   void on_written(const boost::system::error_code& ec);
   /// Ends the connection once: closes the transport and tells the session why.
   void finish(const std::string& reason, bool graceful = false);
+  /// finish() for a failure (a full write queue, a failed read or write or handshake): logged
+  /// here, with the peer's address, once.
+  void fail(const std::string& reason);
   bool finished() const noexcept { return finished_; }
 
   serial_executor ex_;

@@ -51,6 +51,7 @@ private:
   bool reading_ = true;  // false once the stream ends after what is being written
   bool writing_ = false; // a batch waits for the socket to take it
   bool lingering_ = false;
+  std::size_t lingered_bytes_ = 0; // read and dropped after a kick (max_linger_bytes)
   std::vector<iovec> gather_; // the batch being written; what is written is dropped from it
   std::size_t gather_at_ = 0;
   std::unique_ptr<boost::asio::steady_timer> linger_timer_; // made at a kick

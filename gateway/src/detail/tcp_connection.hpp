@@ -30,6 +30,7 @@ private:
   void linger();
 
   std::unique_ptr<boost::asio::steady_timer> linger_timer_; // made at a kick: idle ones hold none
+  std::size_t lingered_bytes_ = 0; // read and dropped after the kick (max_linger_bytes)
   boost::asio::ip::tcp::socket socket_;
   std::vector<boost::asio::const_buffer> gather_; // reused for every write
 };

@@ -29,6 +29,8 @@ public:
     /// The connection ends once `replies` are written: the peer closed, or broke the protocol.
     bool closing = false;
     std::string reason;
+    /// Control frames the peer sent (pings, pongs): they count against its packet budget.
+    std::size_t control_frames = 0;
   };
 
   /// Reads `n` bytes at `bytes` (unmasking them in place). After `closing`, nothing more is

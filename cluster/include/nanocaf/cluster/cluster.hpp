@@ -72,6 +72,17 @@ struct options {
   /// false: one unary call per message, as nano does (for comparison; nano's Go nodes get
   /// unary calls either way).
   bool batches = true;
+  /// Largest gRPC message this node takes from another (a Relay batch is at most 1 MiB; a
+  /// forwarded request carries one client packet). Larger ones are refused.
+  std::size_t max_message_bytes = 4u << 20;
+  /// Memory the gRPC server's transports may hold for incoming data: gRPC reads a call's whole
+  /// message before the secret is checked, so without a bound one peer could make the node
+  /// hold gigabytes.
+  std::size_t receive_memory = 64u << 20;
+  /// Process-wide: once a heartbeat period, when more than 16 MiB lie free in the allocator
+  /// (after a burst of large or refused calls), they are returned to the system (glibc's
+  /// malloc_trim), so the node's RSS comes back to its plateau.
+  bool trim_memory = true;
   /// Master only: called when a member leaves or is evicted.
   std::function<void(const member_info&)> on_unregister;
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
