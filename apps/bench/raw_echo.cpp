@@ -9,6 +9,10 @@
 // answers {"code":0}.
 // Compare nanocaf against it in the same run.
 // Usage: raw-echo [TCP_PORT [WS_PORT]]     (defaults 3270 and none)
+#include <cstdlib>
+#include <cerrno>
+#include <string_view>
+#include <optional>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -268,9 +272,35 @@ void accept(tcp::acceptor& acceptor, bool websocket) {
 
 } // namespace
 
+constexpr const char* usage =
+  "usage: raw-echo [TCP_PORT [WS_PORT]]\n"
+  "  The bare-Asio ceiling for the benchmarks: nano's framing, no actors. Answers bench.echo,\n"
+  "  bench.join and bench.broadcast on 127.0.0.1:TCP_PORT (default 3270) and, when WS_PORT is\n"
+  "  given and not 0, over WebSocket on 127.0.0.1:WS_PORT.\n";
+
+// A port argument, or nullopt (then main prints the usage and exits with 2).
+std::optional<unsigned short> port_arg(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < 0 || v > 65535)
+    return std::nullopt;
+  return static_cast<unsigned short>(v);
+}
+
 int main(int argc, char** argv) {
-  unsigned short port = argc > 1 ? static_cast<unsigned short>(std::stoi(argv[1])) : 3270;
-  unsigned short ws_port = argc > 2 ? static_cast<unsigned short>(std::stoi(argv[2])) : 0;
+  if (argc > 1 && (std::string_view{argv[1]} == "--help" || std::string_view{argv[1]} == "-h")) {
+    std::cout << usage;
+    return 0;
+  }
+  std::optional<unsigned short> parsed_port = argc > 1 ? port_arg(argv[1]) : 3270;
+  std::optional<unsigned short> parsed_ws = argc > 2 ? port_arg(argv[2]) : 0;
+  if (argc > 3 || !parsed_port || !parsed_ws) {
+    std::cerr << usage;
+    return 2;
+  }
+  unsigned short port = *parsed_port;
+  unsigned short ws_port = *parsed_ws;
   asio::io_context ioc{1};
   auto loopback = asio::ip::make_address("127.0.0.1");
   tcp::acceptor acceptor{ioc, {loopback, port}};

@@ -14,6 +14,7 @@
 #include "detail/actors.hpp"
 #include "detail/convert.hpp"
 #include "detail/peer.hpp"
+#include "detail/routing.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/runtime.hpp"
 #include "remote_outlet.hpp"
@@ -189,29 +190,12 @@ client_ref client_of(const member_state& st, const session& s) {
   return {st.self.service_address, s.id()};
 }
 
-// The node for `service` for this session: its binding if still valid, else a new choice.
+// The node for `service` for this session (see routing.hpp).
 std::string choose_node(self_ptr self, const std::string& service, const session& origin,
                         const std::vector<std::string>& candidates) {
   auto& st = self->state;
-  if (auto bound = origin.find_route(service)) {
-    if (std::find(candidates.begin(), candidates.end(), *bound) != candidates.end())
-      return *bound;
-    origin.delete_route(service); // its node left: choose again
-  }
-  std::string chosen;
-  if (st.opts.route) {
-    std::vector<member_info> infos;
-    for (auto& addr : candidates)
-      infos.push_back(st.members[addr]);
-    chosen = st.opts.route(service, origin, client_of(st, origin), infos);
-    if (chosen.empty())
-      return chosen;
-  } else {
-    std::uniform_int_distribution<std::size_t> pick{0, candidates.size() - 1};
-    chosen = candidates[pick(st.rng)];
-  }
-  origin.bind_route(service, chosen);
-  return chosen;
+  return detail::choose_node(service, origin, client_of(st, origin), candidates, st.members,
+                             st.opts.route, st.rng);
 }
 
 void forward(self_ptr self, forward_msg& f) {
