@@ -343,3 +343,44 @@ TEST(Runtime, StopBeforeTheGatewayIsNotARace) {
   sender.join();
   gw.stop();
 }
+
+// Handlers without a payload and with `const session&`, as lambdas and members.
+class signatures : public component {
+public:
+  void setup() override {
+    handle("list", &signatures::list);
+    handle("peek", &signatures::peek);
+    handle("lambda_none", [](session&) { return bytes{"none"}; });
+    handle("lambda_const", [](const session& s, const nlohmann::json& j) {
+      return nlohmann::json{{"sid", s.id() != 0}, {"v", j.value("v", 0)}};
+    });
+    handle("fn", &signatures::free_function);
+  }
+  nlohmann::json list(session&) { return {{"rooms", {1, 2}}}; }
+  nlohmann::json peek(const session&, const nlohmann::json& j) const { return j; }
+  static bytes free_function(const session&) { return bytes{"free"}; }
+};
+
+TEST(Handlers, WithoutPayloadAndWithConstSession) {
+  runtime rt;
+  rt.add<signatures>(with_name("sig"));
+  rt.start();
+  gateway_options go;
+  go.tcp_address = "127.0.0.1:0";
+  gateway gw{rt, go};
+  gw.start();
+  auto c = test_client::connect_tcp(gw.tcp_port());
+  c->handshake_and_ack();
+  auto list = c->request("sig.list", "this payload is ignored");
+  auto peek = c->request("sig.peek", R"({"a":1})");
+  auto none = c->request("sig.lambda_none", "");
+  auto lconst = c->request("sig.lambda_const", R"({"v":7})");
+  auto fn = c->request("sig.fn", "");
+  EXPECT_EQ(json::parse(c->response(list)->payload)["rooms"], json({1, 2}));
+  EXPECT_EQ(json::parse(c->response(peek)->payload)["a"], 1);
+  EXPECT_EQ(c->response(none)->payload, "none");
+  EXPECT_EQ(json::parse(c->response(lconst)->payload)["v"], 7);
+  EXPECT_EQ(c->response(fn)->payload, "free");
+  gw.stop();
+  rt.stop();
+}

@@ -31,18 +31,53 @@ class service_host;
 /// The node's runtime_options::max_json_depth, for decoding a handler's payload.
 std::size_t max_json_depth(const session& s) noexcept;
 
-// Argument and result types of a handler `R(session&, A)`, whether a lambda or a member.
-template <class F>
-struct handler_traits : handler_traits<decltype(&F::operator())> {};
-template <class C, class R, class A>
-struct handler_traits<R (C::*)(session&, A) const> {
+/// The argument of a handler that takes no payload: nothing is decoded for it.
+struct no_payload {};
+
+template <class S>
+inline constexpr bool is_session_param_v =
+  std::is_same_v<S, session&> || std::is_same_v<S, const session&>;
+
+// What a handler signature R(S, A) or R(S) means; `valid` only with S a session reference.
+struct not_a_handler {
+  static constexpr bool valid = false;
+  static constexpr bool takes_payload = false;
+  using result = void;
+  using arg = no_payload;
+};
+template <class Sig>
+struct signature_traits : not_a_handler {};
+template <class R, class S, class A>
+struct signature_traits<R(S, A)> {
+  static constexpr bool valid = is_session_param_v<S> && !std::is_rvalue_reference_v<A>;
+  static constexpr bool takes_payload = true;
   using result = R;
   using arg = std::decay_t<A>;
 };
-template <class C, class R, class A>
-struct handler_traits<R (C::*)(session&, A)> {
+template <class R, class S>
+struct signature_traits<R(S)> {
+  static constexpr bool valid = is_session_param_v<S>;
+  static constexpr bool takes_payload = false;
   using result = R;
-  using arg = std::decay_t<A>;
+  using arg = no_payload;
+};
+
+// A handler's signature, whether a lambda (non-generic), a function pointer or a member
+// function; `owner` is the member function's class (const for const members).
+template <class F, class = void>
+struct handler_traits : not_a_handler {};
+template <class F>
+struct handler_traits<F, std::void_t<decltype(&F::operator())>>
+  : handler_traits<decltype(&F::operator())> {};
+template <class R, class... As>
+struct handler_traits<R (*)(As...), void> : signature_traits<R(As...)> {};
+template <class C, class R, class... As>
+struct handler_traits<R (C::*)(As...), void> : signature_traits<R(As...)> {
+  using owner = C;
+};
+template <class C, class R, class... As>
+struct handler_traits<R (C::*)(As...) const, void> : signature_traits<R(As...)> {
+  using owner = const C;
 };
 } // namespace detail
 
@@ -127,47 +162,58 @@ public:
   }
 
 protected:
-  /// Registers a handler: a lambda or a member function `R(session&, const Arg&)`. Arg is
+  /// Registers a handler: a lambda, a function or a member function `R(session&, const Arg&)`
+  /// or `R(session&)` (it ignores the payload); `const session&` works too. Arg is
   /// nanocaf::bytes (raw payload), a protobuf message, nlohmann::json, or any type with
-  /// from_json. A non-void R is sent as the response when the message is a request.
+  /// from_json (a struct made with NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE needs every field in the
+  /// payload; ..._WITH_DEFAULT takes missing ones from a default-constructed value). A
+  /// non-void R is sent as the response when the message is a request. Any other signature
+  /// stops the build with one static_assert that lists these forms.
   template <class F>
   void handle(std::string name, F fn) {
-    if constexpr (std::is_member_function_pointer_v<F>) {
-      using traits = detail::handler_traits<F>;
-      using C = typename member_class<F>::type;
-      auto* obj = static_cast<C*>(this);
-      add_handler<typename traits::arg, typename traits::result>(
-        std::move(name), [obj, fn](session& s, typename traits::arg& a) {
-          return (obj->*fn)(s, a);
+    using traits = detail::handler_traits<F>;
+    static_assert(traits::valid,
+                  "nanocaf: a handler is `R(session&, const Arg&)` or `R(session&)` (no payload), "
+                  "as a lambda, a function or a member function of the component; the session "
+                  "may be `const session&`. Arg: nanocaf::bytes (raw), nlohmann::json, a protobuf "
+                  "message or a type with from_json. R: void (no response) or a value to answer "
+                  "with (bytes, json, protobuf or a type with to_json). Generic lambdas (auto "
+                  "parameters) cannot be told apart: name the types.");
+    if constexpr (traits::valid) {
+      using arg = typename traits::arg;
+      using R = typename traits::result;
+      if constexpr (std::is_member_function_pointer_v<F>) {
+        auto* obj = static_cast<typename traits::owner*>(this);
+        add_handler<arg, R>(std::move(name), [obj, fn](session& s, arg& a) -> R {
+          if constexpr (traits::takes_payload)
+            return (obj->*fn)(s, a);
+          else
+            return (obj->*fn)(s);
         });
-    } else {
-      using traits = detail::handler_traits<F>;
-      add_handler<typename traits::arg, typename traits::result>(
-        std::move(name),
-        [fn = std::move(fn)](session& s, typename traits::arg& a) { return fn(s, a); });
+      } else {
+        add_handler<arg, R>(std::move(name), [fn = std::move(fn)](session& s, arg& a) -> R {
+          if constexpr (traits::takes_payload)
+            return fn(s, a);
+          else
+            return fn(s);
+        });
+      }
     }
   }
 
 private:
   friend class detail::service_host;
 
-  template <class F>
-  struct member_class;
-  template <class C, class R, class A>
-  struct member_class<R (C::*)(session&, A)> {
-    using type = C;
-  };
-  template <class C, class R, class A>
-  struct member_class<R (C::*)(session&, A) const> {
-    using type = const C;
-  };
-
   template <class Arg, class R, class Call>
   void add_handler(std::string name, Call call) {
     handlers_.push_back({std::move(name), [call = std::move(call)](session& s,
                                                                   std::string&& payload) {
                            Arg arg{};
-                           decode_payload(s.serializer(), std::move(payload), arg, detail::max_json_depth(s));
+                           if constexpr (std::is_same_v<Arg, detail::no_payload>)
+                             (void)payload; // the handler takes none: nothing to decode
+                           else
+                             decode_payload(s.serializer(), std::move(payload), arg,
+                                            detail::max_json_depth(s));
                            if constexpr (std::is_void_v<R>) {
                              call(s, arg);
                            } else {
