@@ -23,8 +23,12 @@ int main(int argc, char** argv) {
   nanocaf::apps::flags f{
     "nanocaf-cli: send requests and notifies to a nanocaf/nano/pomelo server, print pushes\n"
     "commands (stdin or --exec, one per line): request ROUTE [JSON] | notify ROUTE [JSON] |\n"
+    "  expect-error CODE ROUTE [JSON] (a request that must fail with CODE) |\n"
+    "  expect-push ROUTE [SECONDS] (waits for a push on ROUTE, one already printed counts) |\n"
     "  wait SECONDS | quit\n"
-    "exit codes: 0 ok, 1 connection failed or closed, 2 usage, 3 request failed, 4 kicked"};
+    "exit codes: 0 ok, 1 connection failed or closed, 2 usage, 3 a request failed unexpectedly\n"
+    "  (an error reply, or success where expect-error wanted one, or no response), 4 kicked,\n"
+    "  5 an expected push did not come"};
   f.add("url", "ws://127.0.0.1:3250/nano",
         "server: tcp://host:port, ws://host:port/path, or over TLS tls://... and wss://...")
     .add("ca", "", "TLS: PEM file of CAs to trust (empty: the system's)")

@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -25,14 +26,19 @@ std::string printable(const std::string& payload) {
   return "<" + std::to_string(payload.size()) + " bytes, not JSON: " + hex + ">";
 }
 
-// {"code":N} with N other than 0 (nano's demos) or 200: an error reply.
-bool is_error_reply(const std::string& payload) {
+// The code of {"code":N} with N other than 0 (nano's demos) or 200: an error reply.
+std::optional<long long> error_code_of(const std::string& payload) {
   auto j = json::parse(payload, nullptr, false);
   if (!j.is_object() || !j.contains("code") || !j["code"].is_number_integer())
-    return false;
+    return std::nullopt;
   auto code = j["code"].get<long long>();
-  return code != 0 && code != 200;
+  if (code == 0 || code == 200)
+    return std::nullopt;
+  return code;
 }
+
+// Pushes kept for a later expect-push; beyond this the oldest go.
+constexpr std::size_t max_unclaimed_pushes = 1024;
 
 } // namespace
 
@@ -165,15 +171,31 @@ void session::heartbeat() {
 void session::on_message(codec::message m) {
   if (m.type == codec::message_type::push) {
     std::cout << "push " << m.route << ' ' << printable(m.payload) << std::endl;
+    if (awaited_push_ && *awaited_push_ == m.route) {
+      awaited_push_.reset();
+      busy_ = false;
+      wait_timer_.cancel();
+      next_command();
+      return;
+    }
+    unclaimed_.emplace_back(m.route, std::move(m.payload));
+    if (unclaimed_.size() > max_unclaimed_pushes)
+      unclaimed_.pop_front();
     return;
   }
   if (m.type != codec::message_type::response)
     return;
-  if (!pending_ || pending_->first != m.id)
+  if (!pending_ || pending_->id != m.id)
     return; // late: its request already timed out
-  std::cout << "response " << pending_->second << ' ' << printable(m.payload) << std::endl;
-  if (is_error_reply(m.payload) && exit_code_ == ok)
-    exit_code_ = request_failed;
+  std::cout << "response " << pending_->route << ' ' << printable(m.payload) << std::endl;
+  auto code = error_code_of(m.payload);
+  if (code != pending_->expected_error) {
+    if (pending_->expected_error)
+      note("expected error " + std::to_string(*pending_->expected_error) + " from "
+           + pending_->route + ", got " + (code ? "error " + std::to_string(*code) : "success"));
+    if (exit_code_ == ok)
+      exit_code_ = request_failed;
+  }
   pending_.reset();
   busy_ = false;
   wait_timer_.cancel();
@@ -222,8 +244,47 @@ void session::run(const std::string& line) {
     return;
   }
   if (verb == "help") {
-    std::cerr << "request ROUTE [JSON] | notify ROUTE [JSON] | wait SECONDS | quit\n";
+    std::cerr << "request ROUTE [JSON] | notify ROUTE [JSON] | expect-error CODE ROUTE [JSON] |\n"
+                 "expect-push ROUTE [SECONDS] | wait SECONDS | quit\n";
     return;
+  }
+  if (verb == "expect-push") {
+    std::string push_route, limit;
+    double secs = opts_.timeout.count() / 1000.0;
+    bool ok_args = static_cast<bool>(in >> push_route);
+    if (ok_args && in >> limit) {
+      char* end = nullptr;
+      secs = std::strtod(limit.c_str(), &end);
+      ok_args = end != limit.c_str() && *end == '\0';
+    }
+    if (!ok_args || secs < 0) {
+      fail(usage, "usage: expect-push ROUTE [SECONDS]");
+      return;
+    }
+    if (claim_push(push_route))
+      return; // it came already
+    awaited_push_ = push_route;
+    busy_ = true;
+    wait_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(secs * 1000)));
+    wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || !self->awaited_push_)
+        return;
+      self->fail(push_missing, "no push on " + *self->awaited_push_ + " within the timeout");
+      self->awaited_push_.reset();
+      self->busy_ = false;
+      self->next_command();
+    });
+    return;
+  }
+  std::optional<long long> expected_error;
+  if (verb == "expect-error") {
+    long long code = 0;
+    if (!(in >> code)) {
+      fail(usage, "usage: expect-error CODE ROUTE [JSON]");
+      return;
+    }
+    expected_error = code;
+    verb = "request";
   }
   if (verb == "wait") {
     double secs = -1;
@@ -257,30 +318,51 @@ void session::run(const std::string& line) {
     fail(usage, "not JSON: " + text);
     return;
   }
-  bool request = verb == "request";
-  auto id = request ? next_id_++ : 0;
+  if (verb == "notify") {
+    std::string packet;
+    auto err = codec::encode_data_packet(codec::message_type::notify, 0, route, body.dump(),
+                                         &dict_, packet);
+    if (err != codec::error::none) {
+      fail(usage, "cannot encode: " + std::string{codec::to_string(err)});
+      return;
+    }
+    conn_->write(std::move(packet));
+    return;
+  }
+  send_request(route, body.dump(), expected_error);
+}
+
+void session::send_request(const std::string& route, const std::string& body,
+                           std::optional<long long> expected_error) {
+  auto id = next_id_++;
   std::string packet;
-  auto err = codec::encode_data_packet(request ? codec::message_type::request
-                                               : codec::message_type::notify,
-                                       id, route, body.dump(), &dict_, packet);
+  auto err = codec::encode_data_packet(codec::message_type::request, id, route, body, &dict_,
+                                       packet);
   if (err != codec::error::none) {
     fail(usage, "cannot encode: " + std::string{codec::to_string(err)});
     return;
   }
   conn_->write(std::move(packet));
-  if (!request)
-    return;
-  pending_.emplace(id, route);
+  pending_ = pending_request{id, route, expected_error};
   busy_ = true;
   wait_timer_.expires_after(opts_.timeout);
   wait_timer_.async_wait([self = shared_from_this(), id](const boost::system::error_code& ec) {
-    if (ec || !self->pending_ || self->pending_->first != id)
+    if (ec || !self->pending_ || self->pending_->id != id)
       return;
-    self->fail(request_failed, "no response to " + self->pending_->second + " within the timeout");
+    self->fail(request_failed, "no response to " + self->pending_->route + " within the timeout");
     self->pending_.reset();
     self->busy_ = false;
     self->next_command();
   });
+}
+
+bool session::claim_push(const std::string& route) {
+  for (auto i = unclaimed_.begin(); i != unclaimed_.end(); ++i)
+    if (i->first == route) {
+      unclaimed_.erase(unclaimed_.begin(), std::next(i)); // it and what came before it
+      return true;
+    }
+  return false;
 }
 
 void session::finish(int status) {

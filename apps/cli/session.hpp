@@ -27,7 +27,14 @@ struct session_options {
   tls_settings tls;
 };
 
-enum exit_status { ok = 0, connection_failed = 1, usage = 2, request_failed = 3, kicked = 4 };
+enum exit_status {
+  ok = 0,
+  connection_failed = 1,
+  usage = 2,
+  request_failed = 3, // an error reply nobody expected, an unexpected success, or no response
+  kicked = 4,
+  push_missing = 5, // an expect-push whose push did not come in time
+};
 
 class session : public std::enable_shared_from_this<session> {
 public:
@@ -71,7 +78,18 @@ private:
   bool finished_ = false;
   std::deque<std::string> commands_;
   std::uint64_t next_id_ = 1;
-  std::optional<std::pair<std::uint64_t, std::string>> pending_; // id, route
+  struct pending_request {
+    std::uint64_t id;
+    std::string route;
+    std::optional<long long> expected_error; // expect-error CODE: that error reply is success
+  };
+  std::optional<pending_request> pending_;
+  // Pushes not yet claimed by an expect-push (route, payload), oldest first; bounded.
+  std::deque<std::pair<std::string, std::string>> unclaimed_;
+  std::optional<std::string> awaited_push_; // the route an expect-push waits for
+  bool claim_push(const std::string& route);
+  void send_request(const std::string& route, const std::string& body,
+                    std::optional<long long> expected_error);
   int exit_code_ = ok;
 };
 

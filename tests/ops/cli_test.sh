@@ -37,6 +37,16 @@ input='notify probe.push {"n":1}\nwait 0.5\n'
 check "notify, then pushes during wait" 0 '^push onPush \{"i":0\}$' -- --url "$url"
 input='request probe.nosuch {}\n'
 check "error reply gives 3" 3 '^response probe.nosuch \{"code":404' -- --url "$url"
+input='expect-error 404 probe.nosuch {}\n'
+check "an expected error reply gives 0" 0 '^response probe.nosuch \{"code":404' -- --url "$url"
+input='expect-error 404 probe.echo {"a":1}\n'
+check "success where an error was expected gives 3" 3 '^response probe.echo' -- --url "$url"
+input='notify probe.push {"n":1}\nexpect-push onPush 3\n'
+check "expect-push waits for the push" 0 '^push onPush \{"i":0\}$' -- --url "$url"
+input='request probe.push {"n":2}\nexpect-push onPush\nexpect-push onPush\n'
+check "pushes printed before expect-push count" 0 '^push onPush \{"i":1\}$' -- --url "$url"
+input='request probe.echo {}\nexpect-push onNothing 0.3\n'
+check "a push that does not come gives 5" 5 '' -- --url "$url"
 input='request probe.never {}\n'
 check "timeout gives 3" 3 '' -- --url "$url" --timeout 0.5
 input='request probe.kick {}\n'
