@@ -38,6 +38,10 @@ public:
     handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
     handle("kick", [](nanocaf::session& s, const nanocaf::bytes&) { s.kick("from a backend"); });
     handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
+    // Server-only: other nodes' components call it, clients of any gate get 404.
+    handle_internal("secret", [](nanocaf::session&, const json& j) {
+      return json{{"secret", true}, {"got", j}};
+    });
     handle("fail", [](nanocaf::session&, const nanocaf::bytes&) -> json {
       throw std::runtime_error("backend detail: db at 10.1.2.3 refused");
     });

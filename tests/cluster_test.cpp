@@ -634,6 +634,20 @@ TEST_F(Cluster, ClientsSeeNoInternalDetailInClusterErrors) {
   EXPECT_EQ(m->payload.find("127.0.0.1"), std::string::npos) << m->payload;
 }
 
+// A server-only handler on a backend: a client of the gate gets 404, a component on another
+// node reaches it with a call.
+TEST_F(Cluster, ServerOnlyHandlersAnswerCallsNotClients) {
+  auto t = start_trio();
+  auto r = json::parse(t.client->response(t.client->request("GameComponent.secret", "{}"))->payload);
+  EXPECT_EQ(r["code"], 404);
+  EXPECT_EQ(r["error"], "route not found: GameComponent.secret");
+  auto asked = call(*t.client, "GateComponent.ask",
+                    R"({"route":"GameComponent.secret","body":{"k":1}})");
+  ASSERT_TRUE(asked);
+  EXPECT_EQ((*asked)["code"], 0);
+  EXPECT_EQ(json::parse((*asked)["data"].get<std::string>())["got"]["k"], 1);
+}
+
 // nano mode (error_replies = false) on the gate holds for failures on other nodes too, and
 // the gate still counts them.
 TEST_F(Cluster, NanoModeOnTheGateSilencesClusterErrors) {

@@ -2,6 +2,7 @@
 // pipeline hooks (over real sockets).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -381,6 +382,79 @@ TEST(Handlers, WithoutPayloadAndWithConstSession) {
   EXPECT_EQ(c->response(none)->payload, "none");
   EXPECT_EQ(json::parse(c->response(lconst)->payload)["v"], 7);
   EXPECT_EQ(c->response(fn)->payload, "free");
+  gw.stop();
+  rt.stop();
+}
+
+struct point_reply {
+  int x = 0;
+  int y = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(point_reply, x, y)
+
+// Server-only handlers: a client gets the 404 of a route that does not exist; components call
+// them, with typed replies decoded on the caller's actor.
+class inner : public component {
+public:
+  std::mutex mu;
+  std::map<std::string, call_result<point_reply>> results; // by route: replies come in any order
+  std::atomic<bool> on_own_actor{true};
+
+  void setup() override {
+    handle_internal("move", [](session&, const point_reply& p) { return point_reply{p.x + 1, p.y}; });
+    handle_internal("text", [](session&) { return bytes{"not a point"}; });
+    handle("public", [this](session&, const bytes&) {
+      ask("inner.move", json{{"x", 1}, {"y", 2}});
+      ask("inner.text", json{});
+      ask("inner.nothing", json{});
+      return bytes{"asked"};
+    });
+  }
+  void ask(const std::string& route, const json& arg) {
+    auto* me = self();
+    call<point_reply>(route, arg, std::chrono::seconds(2),
+                      [this, me, route](const call_result<point_reply>& r) {
+                        if (self() != me)
+                          on_own_actor = false;
+                        std::lock_guard<std::mutex> g{mu};
+                        results[route] = r;
+                      });
+  }
+  std::size_t count() {
+    std::lock_guard<std::mutex> g{mu};
+    return results.size();
+  }
+};
+
+TEST(Calls, ServerOnlyHandlersAndTypedReplies) {
+  runtime rt;
+  auto c = rt.add<inner>(with_name("inner"));
+  rt.start();
+  gateway_options go;
+  go.tcp_address = "127.0.0.1:0";
+  gateway gw{rt, go};
+  gw.start();
+  auto client = test_client::connect_tcp(gw.tcp_port());
+  client->handshake_and_ack();
+  auto hidden = json::parse(client->response(client->request("inner.move", R"({"x":1,"y":1})"))->payload);
+  auto missing = json::parse(client->response(client->request("inner.nothing", "{}"))->payload);
+  EXPECT_EQ(hidden["code"], 404);
+  EXPECT_EQ(hidden["error"], "route not found: inner.move"); // as for a route that does not exist
+  EXPECT_EQ(missing["error"], "route not found: inner.nothing");
+  ASSERT_TRUE(client->response(client->request("inner.public", "")));
+  ASSERT_TRUE(eventually([&] { return c->count() == 3; }));
+  std::lock_guard<std::mutex> g{c->mu};
+  auto& moved = c->results["inner.move"];
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved.value->x, 2);
+  EXPECT_EQ(moved.value->y, 2);
+  auto& text = c->results["inner.text"];
+  EXPECT_EQ(text.code, 500); // does not decode as a point
+  EXPECT_EQ(text.error, "internal error");
+  EXPECT_EQ(text.error_id.size(), 16u);
+  EXPECT_FALSE(text.value);
+  EXPECT_EQ(c->results["inner.nothing"].code, 404);
+  EXPECT_TRUE(c->on_own_actor);
   gw.stop();
   rt.stop();
 }

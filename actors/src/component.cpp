@@ -153,6 +153,12 @@ void component::on_session_closed(std::function<void(const session&)> fn) {
     closed_hooks_.push_back(std::move(fn));
 }
 
+std::string detail::log_call_decode_failure(const std::string& route, const char* what) {
+  auto id = new_error_id();
+  log::warn("error ", id, " (500): the reply of ", route, " does not decode: ", what);
+  return id;
+}
+
 std::string to_lower(const std::string& s) {
   std::string out = s;
   std::transform(out.begin(), out.end(), out.begin(),

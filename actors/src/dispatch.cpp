@@ -17,7 +17,9 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
       return;
   }
   auto target = ctx.routes.find(msg.route);
-  if (target != ctx.routes.end()) {
+  // A server-only handler is not there for clients: the same 404 as for no handler at all.
+  bool hidden = target != ctx.routes.end() && target->second.internal && !core->internal_caller;
+  if (target != ctx.routes.end() && !hidden) {
     // Admission control: what a session has queued for its handlers is bounded.
     std::size_t cost = msg.payload.size() + sizeof(dispatch_msg);
     auto queued = core->inflight_bytes.fetch_add(cost, std::memory_order_relaxed) + cost;
@@ -39,7 +41,7 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
                                 stats, std::chrono::steady_clock::now()});
     return;
   }
-  if (ctx.router) {
+  if (ctx.router && !hidden) {
     ctx.router->forward(session{core, mid}, std::move(msg));
     return;
   }

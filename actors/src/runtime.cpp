@@ -236,7 +236,7 @@ void runtime::start() {
     r.actor = d.sys->spawn(detail::service_actor, r.comp);
     for (std::uint32_t h = 0; h < r.comp->handlers().size(); ++h) {
       auto route = r.comp->name() + "." + r.comp->handlers()[h].name;
-      ctx.routes[route] = {r.actor, h, &ctx.stats->route(route)};
+      ctx.routes[route] = {r.actor, h, &ctx.stats->route(route), r.comp->handlers()[h].internal};
     }
   }
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -361,7 +361,9 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
 
 session runtime::open_call_session(std::optional<session> client, call_handler done) {
   auto out = std::make_shared<detail::call_outlet>(std::move(client), std::move(done));
-  return open_remote_session(std::move(out));
+  auto s = open_remote_session(std::move(out));
+  s.core()->internal_caller = true; // a component's call: server-only handlers take it
+  return s;
 }
 
 void runtime::call(std::optional<session> client, const std::string& route, std::string payload,

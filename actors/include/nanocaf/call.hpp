@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace nanocaf {
@@ -20,5 +21,16 @@ struct call_reply {
 };
 
 using call_handler = std::function<void(call_reply)>;
+
+/// The reply of a typed call (component::call<R>): the decoded value, or why there is none.
+template <class R>
+struct call_result {
+  int code = 0; // as call_reply::code
+  std::string error;
+  std::string error_id;
+  std::optional<R> value; // set when code is 0
+
+  bool ok() const noexcept { return code == 0; }
+};
 
 } // namespace nanocaf

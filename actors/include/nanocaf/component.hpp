@@ -30,6 +30,8 @@ namespace detail {
 class service_host;
 /// The node's runtime_options::max_json_depth, for decoding a handler's payload.
 std::size_t max_json_depth(const session& s) noexcept;
+/// Logs that the reply of a typed call to `route` did not decode; returns the error id.
+std::string log_call_decode_failure(const std::string& route, const char* what);
 
 /// The argument of a handler that takes no payload: nothing is decoded for it.
 struct no_payload {};
@@ -93,6 +95,7 @@ public:
   struct handler_entry {
     std::string name;
     invoker call;
+    bool internal = false; // server-only: clients get 404, components may call it
   };
 
   virtual ~component();
@@ -143,6 +146,27 @@ public:
   void call_payload(std::optional<session> client, const std::string& route, std::string payload,
                     duration timeout, std::function<void(const call_reply&)> done);
 
+  /// Typed calls: `done` gets the reply decoded as R (nlohmann::json, a protobuf message, a
+  /// type with from_json, or bytes), or an error: the callee's code and text, 404 for no such
+  /// route, 503 / 504 when its node cannot be reached or does not answer in time, 500 when the
+  /// reply does not decode as R (the detail logged under the error id). On this actor.
+  ///
+  ///   call<room_state>("room.state", json{{"room", 42}}, 2s, [this](const call_result<room_state>& r) {
+  ///     if (r.ok()) show(*r.value); else log_failure(r.code, r.error);
+  ///   });
+  template <class R, class T>
+  void call(const std::string& route, const T& arg, duration timeout,
+            std::function<void(const call_result<R>&)> done) {
+    call_payload(std::nullopt, route, encode_payload(call_format(), arg), timeout,
+                 typed_completion<R>(route, call_format(), std::move(done)));
+  }
+  template <class R, class T>
+  void call(const session& client, const std::string& route, const T& arg, duration timeout,
+            std::function<void(const call_result<R>&)> done) {
+    call_payload(client, route, encode_payload(client.serializer(), arg), timeout,
+                 typed_completion<R>(route, client.serializer(), std::move(done)));
+  }
+
   /// Runs `fn` on this component's actor whenever any session of the node closes.
   void on_session_closed(std::function<void(const session&)> fn);
 
@@ -171,6 +195,18 @@ protected:
   /// stops the build with one static_assert that lists these forms.
   template <class F>
   void handle(std::string name, F fn) {
+    add(std::move(name), std::move(fn), false);
+  }
+  /// A server-only handler (pitaya's remote): reachable by call() from any component on any
+  /// node, never by a client, which gets the same 404 as for a route that does not exist.
+  template <class F>
+  void handle_internal(std::string name, F fn) {
+    add(std::move(name), std::move(fn), true);
+  }
+
+private:
+  template <class F>
+  void add(std::string name, F fn, bool internal) {
     using traits = detail::handler_traits<F>;
     static_assert(traits::valid,
                   "nanocaf: a handler is `R(session&, const Arg&)` or `R(session&)` (no payload), "
@@ -184,14 +220,15 @@ protected:
       using R = typename traits::result;
       if constexpr (std::is_member_function_pointer_v<F>) {
         auto* obj = static_cast<typename traits::owner*>(this);
-        add_handler<arg, R>(std::move(name), [obj, fn](session& s, arg& a) -> R {
+        add_handler<arg, R>(std::move(name), internal, [obj, fn](session& s, arg& a) -> R {
           if constexpr (traits::takes_payload)
             return (obj->*fn)(s, a);
           else
             return (obj->*fn)(s);
         });
       } else {
-        add_handler<arg, R>(std::move(name), [fn = std::move(fn)](session& s, arg& a) -> R {
+        add_handler<arg, R>(std::move(name), internal,
+                            [fn = std::move(fn)](session& s, arg& a) -> R {
           if constexpr (traits::takes_payload)
             return fn(s, a);
           else
@@ -205,7 +242,7 @@ private:
   friend class detail::service_host;
 
   template <class Arg, class R, class Call>
-  void add_handler(std::string name, Call call) {
+  void add_handler(std::string name, bool internal, Call call) {
     handlers_.push_back({std::move(name), [call = std::move(call)](session& s,
                                                                   std::string&& payload) {
                            Arg arg{};
@@ -225,7 +262,32 @@ private:
                              else
                                s.response(std::move(result)); // bytes go out uncopied
                            }
-                         }});
+                         },
+                         internal});
+  }
+
+  template <class R>
+  static std::function<void(const call_reply&)>
+  typed_completion(std::string route, serializer_kind kind,
+                   std::function<void(const call_result<R>&)> done) {
+    return [route = std::move(route), kind, done = std::move(done)](const call_reply& r) {
+      call_result<R> out;
+      out.code = r.code;
+      out.error = r.error;
+      out.error_id = r.error_id;
+      if (r.ok()) {
+        try {
+          R value{};
+          decode_payload(kind, std::string{r.data}, value);
+          out.value = std::move(value);
+        } catch (const payload_error& e) {
+          out.code = reply_code::handler_failed;
+          out.error = generic_error_text(out.code);
+          out.error_id = detail::log_call_decode_failure(route, e.what());
+        }
+      }
+      done(out);
+    };
   }
 
   std::string name_;

@@ -22,6 +22,7 @@ struct route_target {
   caf::actor service;
   std::uint32_t handler = 0;
   route_metrics* stats = nullptr;
+  bool internal = false; // server-only: only call sessions reach it
 };
 
 struct session_core;

@@ -47,6 +47,7 @@ struct session_core {
   // Payload bytes dispatched to component actors and not handled yet (admission control).
   std::atomic<std::size_t> inflight_bytes{0};
   std::atomic<bool> over_bound{false}; // set once: the session is being closed for flooding
+  bool internal_caller = false; // a call's session: may reach server-only handlers
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
