@@ -27,6 +27,21 @@ bool eventually(Pred p, std::chrono::milliseconds limit = 3s) {
   return true;
 }
 
+// A gateway for TCP clients on a free loopback port, started.
+std::unique_ptr<gateway> tcp_gateway(runtime& rt) {
+  gateway_options go;
+  go.tcp_address = "127.0.0.1:0";
+  auto gw = std::make_unique<gateway>(rt, go);
+  gw->start();
+  return gw;
+}
+
+std::unique_ptr<test_client> ready_client(gateway& gw) {
+  auto c = test_client::connect_tcp(gw.tcp_port());
+  c->handshake_and_ack();
+  return c;
+}
+
 struct journal {
   std::mutex mu;
   std::vector<std::string> lines;
@@ -244,6 +259,7 @@ TEST(Lifecycle, AFailingInitFailsStartWithTheComponentsNameAndReason) {
   runtime rt;
   rt.add(std::make_shared<recorder>(j), with_name("first"));
   rt.add(std::make_shared<failing_init>(), with_name("db"));
+  rt.add(std::make_shared<recorder>(j), with_name("never")); // its init never runs: no shutdown
   try {
     rt.start();
     FAIL() << "start() returned";
@@ -271,17 +287,13 @@ TEST(SessionClosedHooks, RegisteredAfterStartTheyRun) {
   runtime rt;
   auto c = rt.add<late_hooks>(with_name("late"));
   rt.start();
-  gateway_options go;
-  go.tcp_address = "127.0.0.1:0";
-  gateway gw{rt, go};
-  gw.start();
+  auto gw = tcp_gateway(rt);
   {
-    auto client = test_client::connect_tcp(gw.tcp_port());
-    client->handshake_and_ack();
+    auto client = ready_client(*gw);
     ASSERT_TRUE(client->response(client->request("late.arm", "")));
   }
   EXPECT_TRUE(eventually([&] { return c->closed == 1; }));
-  gw.stop();
+  gw->stop();
   rt.stop();
 }
 
@@ -322,12 +334,8 @@ TEST(Runtime, StopBeforeTheGatewayIsNotARace) {
   runtime rt;
   rt.add<caller>(with_name("a"));
   rt.start();
-  gateway_options go;
-  go.tcp_address = "127.0.0.1:0";
-  gateway gw{rt, go};
-  gw.start();
-  auto client = test_client::connect_tcp(gw.tcp_port());
-  client->handshake_and_ack();
+  auto gw = tcp_gateway(rt);
+  auto client = ready_client(*gw);
   std::atomic<bool> go_on{true};
   std::thread sender{[&] {
     try {
@@ -342,7 +350,7 @@ TEST(Runtime, StopBeforeTheGatewayIsNotARace) {
   std::this_thread::sleep_for(50ms);
   go_on = false;
   sender.join();
-  gw.stop();
+  gw->stop();
 }
 
 // Handlers without a payload and with `const session&`, as lambdas and members.
@@ -366,12 +374,8 @@ TEST(Handlers, WithoutPayloadAndWithConstSession) {
   runtime rt;
   rt.add<signatures>(with_name("sig"));
   rt.start();
-  gateway_options go;
-  go.tcp_address = "127.0.0.1:0";
-  gateway gw{rt, go};
-  gw.start();
-  auto c = test_client::connect_tcp(gw.tcp_port());
-  c->handshake_and_ack();
+  auto gw = tcp_gateway(rt);
+  auto c = ready_client(*gw);
   auto list = c->request("sig.list", "this payload is ignored");
   auto peek = c->request("sig.peek", R"({"a":1})");
   auto none = c->request("sig.lambda_none", "");
@@ -382,7 +386,7 @@ TEST(Handlers, WithoutPayloadAndWithConstSession) {
   EXPECT_EQ(c->response(none)->payload, "none");
   EXPECT_EQ(json::parse(c->response(lconst)->payload)["v"], 7);
   EXPECT_EQ(c->response(fn)->payload, "free");
-  gw.stop();
+  gw->stop();
   rt.stop();
 }
 
@@ -430,12 +434,8 @@ TEST(Calls, ServerOnlyHandlersAndTypedReplies) {
   runtime rt;
   auto c = rt.add<inner>(with_name("inner"));
   rt.start();
-  gateway_options go;
-  go.tcp_address = "127.0.0.1:0";
-  gateway gw{rt, go};
-  gw.start();
-  auto client = test_client::connect_tcp(gw.tcp_port());
-  client->handshake_and_ack();
+  auto gw = tcp_gateway(rt);
+  auto client = ready_client(*gw);
   auto hidden = json::parse(client->response(client->request("inner.move", R"({"x":1,"y":1})"))->payload);
   auto missing = json::parse(client->response(client->request("inner.nothing", "{}"))->payload);
   EXPECT_EQ(hidden["code"], 404);
@@ -455,6 +455,6 @@ TEST(Calls, ServerOnlyHandlersAndTypedReplies) {
   EXPECT_FALSE(text.value);
   EXPECT_EQ(c->results["inner.nothing"].code, 404);
   EXPECT_TRUE(c->on_own_actor);
-  gw.stop();
+  gw->stop();
   rt.stop();
 }

@@ -40,6 +40,15 @@ void expect_still_serving(test_server& srv) {
   EXPECT_EQ(reply->payload, "alive");
 }
 
+// The kick packet the server sends `c`, skipping what comes before it; nullopt when none
+// comes within 5 s.
+std::optional<codec::packet> next_kick(test_client& c) {
+  while (auto p = c.next_packet(5s))
+    if (p->type == codec::packet_type::kick)
+      return p;
+  return std::nullopt;
+}
+
 std::string nested(std::size_t depth) {
   return std::string(depth, '[') + std::string(depth, ']');
 }
@@ -223,12 +232,7 @@ TEST(Hardening, AHeartbeatFloodIsKickedUnderTheDefaultBudget) {
   for (int i = 0; i < 2000; ++i)
     codec::encode_packet(codec::packet_type::heartbeat, "", beats);
   flooder->send_raw(beats);
-  std::optional<codec::packet> kick;
-  while (auto p = flooder->next_packet(5s))
-    if (p->type == codec::packet_type::kick) {
-      kick = p;
-      break;
-    }
+  auto kick = next_kick(*flooder);
   ASSERT_TRUE(kick) << "the flooder was not kicked";
   EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
   EXPECT_TRUE(flooder->closed_by_server());
@@ -255,12 +259,7 @@ TEST(Hardening, BroadcastsBeyondTheFanoutBudgetKickTheirSender) {
   auto& sender = *members.front();
   for (int i = 0; i < 30; ++i)
     sender.notify("probe.broadcast", json{{"i", i}}.dump());
-  std::optional<codec::packet> kick;
-  while (auto p = sender.next_packet(5s))
-    if (p->type == codec::packet_type::kick) {
-      kick = p;
-      break;
-    }
+  auto kick = next_kick(sender);
   ASSERT_TRUE(kick) << "the sender was not kicked";
   EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
   // Another member got at most the budget's worth (10 broadcasts), then nothing more.
@@ -285,12 +284,7 @@ TEST(Hardening, AWebSocketPingFloodIsKickedAndCounted) {
   c->handshake_and_ack();
   for (int i = 0; i < 2000; ++i)
     c->send_ws_frame(0x9, "ping");
-  std::optional<codec::packet> kick;
-  while (auto p = c->next_packet(5s))
-    if (p->type == codec::packet_type::kick) {
-      kick = p;
-      break;
-    }
+  auto kick = next_kick(*c);
   ASSERT_TRUE(kick);
   EXPECT_EQ(json::parse(kick->body)["reason"], "rate limit exceeded");
   EXPECT_NE(srv.rt().metrics().render().find("nanocaf_rate_limited_total 1"), std::string::npos);
@@ -303,12 +297,7 @@ TEST(Hardening, AKickedClientThatKeepsSendingIsCutOff) {
   test_server srv;
   auto c = ready_tcp(srv);
   c->request("probe.kick", "");
-  std::optional<codec::packet> kick;
-  while (auto p = c->next_packet(5s))
-    if (p->type == codec::packet_type::kick) {
-      kick = p;
-      break;
-    }
+  auto kick = next_kick(*c);
   ASSERT_TRUE(kick);
   auto kicked = std::chrono::steady_clock::now(); // the server lingers from here
   std::string chunk(64 * 1024, 'z');

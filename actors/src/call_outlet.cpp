@@ -15,9 +15,12 @@ call_outlet::call_outlet(std::optional<session> client, call_handler done)
 call_outlet::~call_outlet() {
   if (completed_.load(std::memory_order_acquire))
     return;
-  auto id = new_error_id();
-  log::info("error ", id, " (504): a called handler did not reply");
-  complete({reply_code::timeout, generic_error_text(reply_code::timeout), {}, id});
+  try { // a destructor: nothing may escape
+    auto id = new_error_id();
+    log::info("error ", id, " (504): a called handler did not reply");
+    complete({reply_code::timeout, generic_error_text(reply_code::timeout), {}, id});
+  } catch (...) {
+  }
 }
 
 void call_outlet::complete(call_reply reply) {

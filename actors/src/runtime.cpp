@@ -192,6 +192,7 @@ struct runtime::impl {
   detail::job_host_port* host_port = nullptr; // set once a loop hosts the actors (policy io)
   bool started = false;
   bool stopped = false;
+  std::size_t initialized = 0; // components whose init ran: the ones stop() shuts down
 };
 
 runtime::runtime(runtime_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
@@ -258,11 +259,20 @@ void runtime::start() {
         hooks.push_back({r.actor, fn});
     ctx.set_closed_hooks(std::move(hooks));
   }
+  // One component at a time, so that a failure knows which ones ran their init: only those
+  // are shut down again (in reverse order), never one whose init did not run or failed.
   for (auto stage : {detail::lifecycle_stage::init, detail::lifecycle_stage::after_init}) {
-    auto failure = d.lifecycle(d.components.begin(), d.components.end(), stage);
-    if (!failure.empty()) {
+    if (stage == detail::lifecycle_stage::after_init)
+      d.initialized = d.components.size();
+    for (std::size_t i = 0; i < d.components.size(); ++i) {
+      auto at = d.components.begin() + static_cast<std::ptrdiff_t>(i);
+      auto failure = d.lifecycle(at, std::next(at), stage);
+      if (failure.empty())
+        continue;
       log::error(failure);
-      stop(); // the components that started are shut down again, in reverse order
+      if (stage == detail::lifecycle_stage::init)
+        d.initialized = i;
+      stop();
       throw std::runtime_error(failure);
     }
   }
@@ -293,7 +303,9 @@ void runtime::stop() {
   }
   for (auto stage : {detail::lifecycle_stage::before_shutdown, detail::lifecycle_stage::shutdown}) {
     // Every component gets its turn: one that fails is logged, the others still stop.
-    for (auto i = d.components.rbegin(); i != d.components.rend(); ++i) {
+    auto skipped = d.components.size() - std::min(d.initialized, d.components.size());
+    for (auto i = d.components.rbegin() + static_cast<std::ptrdiff_t>(skipped);
+         i != d.components.rend(); ++i) {
       auto failure = d.lifecycle(i, std::next(i), stage);
       if (!failure.empty())
         log::error(failure);
@@ -360,9 +372,11 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
 }
 
 session runtime::open_call_session(std::optional<session> client, call_handler done) {
+  auto payer = client ? client->core() : nullptr;
   auto out = std::make_shared<detail::call_outlet>(std::move(client), std::move(done));
   auto s = open_remote_session(std::move(out));
   s.core()->internal_caller = true; // a component's call: server-only handlers take it
+  s.core()->fanout_payer = std::move(payer);
   return s;
 }
 

@@ -24,7 +24,7 @@ void run_handler(component& comp, dispatch_msg& d) {
   struct request_scope { // what the handler broadcasts is charged to its client
     explicit request_scope(session_core* s) noexcept { set_current_request_session(s); }
     ~request_scope() { set_current_request_session(nullptr); }
-  } charged{core.get()};
+  } charged{core->fanout_payer ? core->fanout_payer.get() : core.get()};
   try {
     entry.call(s, std::move(d.payload));
   } catch (const payload_error& e) {

@@ -38,7 +38,9 @@ bool session_core::charge_fanout(std::size_t deliveries) {
   else
     fanout_tokens = std::min(limit, fanout_tokens + limit * static_cast<double>(now - fanout_at_ms) / 1000);
   fanout_at_ms = now;
-  if (fanout_tokens < static_cast<double>(deliveries)) {
+  // A full bucket lets one broadcast through whatever its size (a room bigger than the
+  // budget is not a flood); the debt then waits to be paid back.
+  if (fanout_tokens < static_cast<double>(deliveries) && fanout_tokens < limit) {
     if (!std::exchange(fanout_kicked, true)) {
       ctx->stats->rate_limited.inc();
       log::warn("session ", id, " (", out->remote_address(), "): kicked: its broadcasts cost more than ",
@@ -104,11 +106,11 @@ void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t m
                       const std::string& text, const std::string& error_id) {
   if (mid == 0)
     return;
-  core->ctx->stats->error_reply(code);
-  if (core->out->takes_error_replies()) {
+  if (core->out->takes_error_replies()) { // a call, or a client of another node's gate
     core->out->error_reply(mid, code, text, error_id);
     return;
   }
+  core->ctx->stats->error_reply(code); // counted where the client is, nano mode or not
   if (!core->ctx->options.error_replies)
     return;
   nlohmann::json body{{"code", code}, {"error", text}};

@@ -56,6 +56,7 @@ struct member_state {
   std::map<std::pair<std::string, std::int64_t>, session> remote_sessions;
   std::map<std::pair<std::int64_t, std::uint64_t>, pending_request> pending; // (sid, mid)
   std::mt19937 rng{std::random_device{}()};
+  std::size_t trimmed_at = 0; // see return_free_memory
   static inline const char* name = "nanocaf.member";
 
   ~member_state() {
@@ -429,10 +430,16 @@ void send_heartbeat(self_ptr self) {
 // when more than this lies free, it is handed back to the system.
 constexpr std::size_t trim_above = 16u << 20;
 
-void return_free_memory() {
-  auto info = ::mallinfo2();
-  if (info.fordblks > trim_above)
-    ::malloc_trim(0);
+// `trimmed_at`: what lay free after the last trim; free chunks that the system cannot take
+// back stay counted, so the trim runs again only when that grows by another trim_above.
+void return_free_memory(std::size_t& trimmed_at) {
+  auto free_bytes = ::mallinfo2().fordblks;
+  if (free_bytes <= trimmed_at + trim_above) {
+    trimmed_at = std::min(trimmed_at, free_bytes);
+    return;
+  }
+  ::malloc_trim(0);
+  trimmed_at = ::mallinfo2().fordblks;
 }
 
 // Requests whose node never answered (a handler that never replies, a lost reply) do not
@@ -505,7 +512,7 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
         send_heartbeat(self);
       expire_pending(st);
       if (st.opts.trim_memory)
-        return_free_memory();
+        return_free_memory(st.trimmed_at);
       self->delayed_send(self, st.opts.heartbeat, heartbeat_tick_atom::value);
     },
     [=](forward_msg& f) { forward(self, f); },

@@ -192,9 +192,11 @@ private:
       send(std::move(res));
       return;
     }
-    if (found.result == outcome::too_large)
+    static log::throttle too_large_lines;
+    if (std::uint64_t skipped = 0; found.result == outcome::too_large && too_large_lines.allow(skipped))
       log::warn("http: ", path, " not served: larger than ", ctx_.options.max_static_file,
-                " bytes (gateway_options::max_static_file)");
+                " bytes (gateway_options::max_static_file)",
+                skipped ? " (and " + std::to_string(skipped) + " more such requests)" : "");
     if (found.result != outcome::file) {
       send_status(req, http::status::not_found, "not found\n");
       return;

@@ -103,11 +103,12 @@ struct metrics_endpoint::impl {
         return;
       if (!ec) {
         forget_ended();
-        if (open_scrapes >= max_open_scrapes)
-          evict_oldest_idle();
-        auto s = std::make_shared<scrape>(std::move(socket), registry, open_scrapes);
-        s->run();
-        recent.push_back(s);
+        if (open_scrapes < max_open_scrapes || evict_oldest_idle()) {
+          auto s = std::make_shared<scrape>(std::move(socket), registry, open_scrapes);
+          s->run();
+          recent.push_back(s);
+        } // else every slot is answering a scrape: the newcomer is closed here
+
       }
       accept();
     });
@@ -118,12 +119,14 @@ struct metrics_endpoint::impl {
                                 [](const std::weak_ptr<scrape>& w) { return w.expired(); }),
                  recent.end());
   }
-  void evict_oldest_idle() {
+  // True when an idle connection made room.
+  bool evict_oldest_idle() {
     for (auto& w : recent) // oldest first
       if (auto s = w.lock(); s && s->reading()) {
         s->evict();
-        return;
+        return true;
       }
+    return false;
   }
 
   metrics::registry& registry;

@@ -81,6 +81,16 @@ template <class C, class R, class... As>
 struct handler_traits<R (C::*)(As...) const, void> : signature_traits<R(As...)> {
   using owner = const C;
 };
+template <class R, class... As>
+struct handler_traits<R (*)(As...) noexcept, void> : signature_traits<R(As...)> {};
+template <class C, class R, class... As>
+struct handler_traits<R (C::*)(As...) noexcept, void> : signature_traits<R(As...)> {
+  using owner = C;
+};
+template <class C, class R, class... As>
+struct handler_traits<R (C::*)(As...) const noexcept, void> : signature_traits<R(As...)> {
+  using owner = const C;
+};
 } // namespace detail
 
 using timer_id = std::uint64_t;

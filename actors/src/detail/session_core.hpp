@@ -48,6 +48,8 @@ struct session_core {
   std::atomic<std::size_t> inflight_bytes{0};
   std::atomic<bool> over_bound{false}; // set once: the session is being closed for flooding
   bool internal_caller = false; // a call's session: may reach server-only handlers
+  // A call made for a client: that client pays for what its handler broadcasts.
+  std::shared_ptr<session_core> fanout_payer;
   const std::shared_ptr<outlet> out;
   const std::shared_ptr<node_context> ctx;
 
