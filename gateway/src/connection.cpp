@@ -168,7 +168,10 @@ bool connection::enqueue(std::string_view bytes, shared_bytes owned, bool may_de
         if (static_cast<std::size_t>(n) == bytes.size())
           return false;
         bytes.remove_prefix(static_cast<std::size_t>(n));
-        owned = nullptr; // what is left is copied below
+        // What is left is copied before the packet is let go: `bytes` points into it, and
+        // this may be its last reference (ASan saw the copy read freed memory).
+        owned = std::make_shared<const std::string>(bytes);
+        bytes = *owned;
       }
     }
     shared_bytes packet = owned ? std::move(owned) : std::make_shared<const std::string>(bytes);
