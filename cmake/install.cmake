@@ -6,7 +6,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(NANOCAF_LIBRARIES codec poller gateway actors cluster proto)
+set(NANOCAF_LIBRARIES codec poller gateway actors cluster proto server)
 foreach(lib IN LISTS NANOCAF_LIBRARIES)
   set_target_properties(nanocaf_${lib} PROPERTIES EXPORT_NAME ${lib})
   add_library(nanocaf::${lib} ALIAS nanocaf_${lib})
@@ -20,6 +20,7 @@ install(DIRECTORY
     ${PROJECT_SOURCE_DIR}/gateway/include/
     ${PROJECT_SOURCE_DIR}/actors/include/
     ${PROJECT_SOURCE_DIR}/cluster/include/
+    ${PROJECT_SOURCE_DIR}/apps/server/include/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/gen/nanocaf/proto
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nanocaf FILES_MATCHING PATTERN "*.h")

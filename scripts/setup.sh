@@ -9,6 +9,7 @@ packages=(
   curl python3 prometheus   # the metrics test scrapes a node with a real Prometheus
   openssl                   # certificates for the TLS tests
   libgtest-dev libgmock-dev
+  libcli11-dev doxygen          # flags and config files for servers; the API reference
   clang-14 libclang-rt-14-dev   # libFuzzer for the codec fuzz target
   chromium                      # the browser test (driven by npm's playwright-core)
 )

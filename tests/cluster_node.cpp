@@ -19,7 +19,8 @@ using json = nlohmann::json;
 
 class probe : public nanocaf::component {
 public:
-  explicit probe(nanocaf::cluster::node** cluster) : cluster_(cluster) {}
+  probe(nanocaf::cluster::node** cluster, std::string address)
+    : cluster_(cluster), address_(std::move(address)) {}
 
   void setup() override {
     handle("echo", [](nanocaf::session&, const nanocaf::bytes& b) { return b; });
@@ -35,6 +36,23 @@ public:
       s.bind(j.at("uid").get<std::int64_t>());
       return json{{"uid", s.uid()}};
     });
+    // The client's state, which follows it to every node.
+    handle("set", [](nanocaf::session& s, const json& j) {
+      auto err = s.set(j.at("k").get<std::string>(), j.at("v"));
+      return json{{"code", err == nanocaf::errc::ok ? 0 : 413}, {"error", nanocaf::to_string(err)}};
+    });
+    handle("remove", [](nanocaf::session& s, const json& j) {
+      s.remove(j.at("k").get<std::string>());
+      return json{{"code", 0}};
+    });
+    handle("get", [](nanocaf::session& s, const json& j) {
+      return json{{"v", s.value(j.at("k").get<std::string>())}, {"uid", s.uid()}, {"all", s.state()}};
+    });
+    handle("pin", [](nanocaf::session& s, const json& j) {
+      s.bind_node(j.at("service").get<std::string>(), j.at("node").get<std::string>());
+      return json{{"code", 0}};
+    });
+    handle("where", [this](nanocaf::session&, const nanocaf::bytes&) { return json{{"node", address_}}; });
     handle("close", [](nanocaf::session& s, const nanocaf::bytes&) { s.close(); });
     handle("kick", [](nanocaf::session& s, const nanocaf::bytes&) { s.kick("from a backend"); });
     handle("never", [](nanocaf::session&, const nanocaf::bytes&) {}); // a request left pending
@@ -56,6 +74,9 @@ public:
       s.rpc(j.at("route").get<std::string>(), j.at("body"));
     });
     handle("pushback", [](nanocaf::session& s, const json& j) { s.push("onChained", j); });
+    handle("pushwhere", [this](nanocaf::session& s, const nanocaf::bytes&) {
+      s.push("onWhere", json{{"node", address_}});
+    });
     // Request/reply to another route (our extension), answered with what came back.
     handle("ask", [this](nanocaf::session& s, const json& j) {
       auto mid = s.last_mid();
@@ -92,6 +113,7 @@ public:
 
 private:
   nanocaf::cluster::node** cluster_;
+  std::string address_;
   nanocaf::group room_{"room"};
 };
 
@@ -111,7 +133,9 @@ int main(int argc, char** argv) {
     .add("heartbeat", "0.25", "member heartbeat in seconds")
     .add("misses", "6", "silent heartbeat periods before eviction")
     .add("scheduler", "auto", "CAF scheduler policy: auto, sharing, io or stealing")
-    .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"} (false: nano's silence)");
+    .add("error-replies", "true", "answer failed requests with {\"code\",\"error\"} (false: nano's silence)")
+    .add("route-service", "", "with --route-key: the service routed by key")
+    .add("route-key", "", "route the --route-service's messages by this JSON field (route_by_key)");
   nanocaf::apps::add_cluster_security_flags(f);
   nanocaf::apps::add_ops_flags(f);
   int code = 0;
@@ -139,7 +163,7 @@ int run(const nanocaf::apps::flags& f) {
   ro.fanout_limit = 0;
   nanocaf::runtime rt{ro};
   nanocaf::cluster::node* cluster_ptr = nullptr;
-  rt.add(std::make_shared<probe>(&cluster_ptr), nanocaf::with_name(f.get("service")));
+  rt.add(std::make_shared<probe>(&cluster_ptr, f.get("listen")), nanocaf::with_name(f.get("service")));
   nanocaf::cluster::options opts;
   opts.is_master = f.get("role") == "master";
   opts.service_address = f.get("listen");
@@ -148,6 +172,13 @@ int run(const nanocaf::apps::flags& f) {
   opts.retry_interval = opts.heartbeat;
   opts.eviction_misses = static_cast<unsigned>(f.number("misses"));
   opts.rpc_timeout = std::chrono::seconds(1);
+  // A gate tells its clients when a node that served them is lost.
+  opts.on_node_lost = [](const nanocaf::session& s, const nanocaf::cluster::member_info& node) {
+    s.push("onNodeLost", json{{"label", node.label}, {"services", node.services}});
+  };
+  if (!f.get("route-key").empty()) // route "<service>" messages by this JSON field
+    opts.route = nanocaf::cluster::route_by_key(
+      nanocaf::cluster::json_field({{f.get("route-service"), f.get("route-key")}}));
   nanocaf::apps::apply_cluster_security_flags(f, opts);
   nanocaf::cluster::node cluster{rt, opts};
   cluster_ptr = &cluster;

@@ -127,18 +127,37 @@ TEST(Session, IdsAreUniquePerNodeAndSafeForJavaScript) {
 TEST(Session, DataClearAndState) {
   fixture f;
   auto s = f.make(5);
-  s.set("n", 3);
-  s.set("name", std::string{"x"});
+  EXPECT_EQ(s.set("n", 3), errc::ok);
+  s.set("name", "x");
   EXPECT_EQ(s.get<int>("n"), 3);
-  EXPECT_EQ(s.get<std::int64_t>("n"), 0); // exact type only, as nano's getters
+  EXPECT_EQ(s.get<std::int64_t>("n"), 3); // JSON: any type the value converts to
+  EXPECT_EQ(s.get<std::string>("n", "none"), "none"); // does not convert: the fallback
+  EXPECT_EQ(s.get<int>("missing", -1), -1);
+  EXPECT_TRUE(s.value("missing").is_null());
   EXPECT_EQ(s.state().size(), 2u);
   s.remove("n");
   EXPECT_FALSE(s.has("n"));
   s.clear();
   EXPECT_EQ(s.uid(), 0);
   EXPECT_FALSE(s.has("name"));
-  s.restore({{"k", std::string{"v"}}});
+  EXPECT_EQ(s.restore({{"k", "v"}}), errc::ok);
   EXPECT_EQ(s.get<std::string>("k"), "v");
+  EXPECT_EQ(s.restore(nlohmann::json::array()), errc::state_too_large); // not an object
+}
+
+TEST(Session, StateIsBoundedPerClient) {
+  fixture f;
+  auto s = f.make(6);
+  std::string big(40 * 1024, 'x');
+  EXPECT_EQ(s.set("a", big), errc::ok);
+  EXPECT_EQ(s.set("b", big), errc::state_too_large); // 64 KiB by default
+  EXPECT_FALSE(s.has("b"));
+  EXPECT_EQ(s.set("a", big + big), errc::state_too_large);
+  EXPECT_EQ(s.get<std::string>("a"), big); // unchanged
+  EXPECT_EQ(s.set("a", "small"), errc::ok); // replacing frees what the old value took
+  EXPECT_EQ(s.set("b", big), errc::ok);
+  nlohmann::json huge{{"x", big}, {"y", big}};
+  EXPECT_EQ(s.restore(huge), errc::state_too_large);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "detail/call_outlet.hpp"
+#include "detail/session_core.hpp"
 #include "nanocaf/errors.hpp"
 #include "nanocaf/log.hpp"
 
@@ -64,9 +65,9 @@ void call_outlet::close() {
     client_->close();
 }
 
-void call_outlet::bound(std::int64_t uid) {
+void call_outlet::changed(const state_change& change) {
   if (client_)
-    client_->bind(uid);
+    detail::change_state(*client_->core(), change, true);
 }
 
 } // namespace nanocaf::detail

@@ -19,6 +19,7 @@ const char* to_string(errc e) noexcept {
     case errc::encode_failed: return "message could not be encoded";
     case errc::dropped: return "dropped by an outbound pipeline hook";
     case errc::rate_limited: return "rate limit exceeded";
+    case errc::state_too_large: return "client state too large";
   }
   return "unknown error";
 }

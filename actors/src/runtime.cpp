@@ -373,8 +373,13 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
 
 session runtime::open_call_session(std::optional<session> client, call_handler done) {
   auto payer = client ? client->core() : nullptr;
+  std::optional<wiring::client_state> state;
+  if (client)
+    state = wiring::snapshot(*client); // the handler sees the client's state
   auto out = std::make_shared<detail::call_outlet>(std::move(client), std::move(done));
   auto s = open_remote_session(std::move(out));
+  if (state)
+    wiring::adopt(s, *state);
   s.core()->internal_caller = true; // a component's call: server-only handlers take it
   s.core()->fanout_payer = std::move(payer);
   return s;

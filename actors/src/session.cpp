@@ -138,12 +138,12 @@ std::int64_t session::uid() const noexcept {
   return core_ ? core_->uid.load(std::memory_order_relaxed) : 0;
 }
 
-errc session::bind(std::int64_t uid) const noexcept {
+errc session::bind(std::int64_t uid) const {
   if (uid < 1)
     return errc::illegal_uid;
-  core_->uid.store(uid, std::memory_order_relaxed);
-  core_->out->bound(uid);
-  return errc::ok;
+  state_change change{state_change::kind::bind, {}, {}};
+  change.uid = uid;
+  return detail::change_state(*core_, std::move(change), true);
 }
 
 const std::string& session::remote_address() const noexcept { return core_->out->remote_address(); }
@@ -202,59 +202,50 @@ void session::kick(std::string_view reason) const {
 
 void session::close() const { core_->out->close(); }
 
-void session::set(const std::string& key, std::any value) const {
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->data[key] = std::move(value);
+errc session::set(const std::string& key, nlohmann::json value) const {
+  return detail::change_state(*core_, {state_change::kind::set, key, std::move(value)}, true);
 }
 
 void session::remove(const std::string& key) const {
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->data.erase(key);
+  detail::change_state(*core_, {state_change::kind::remove, key, {}}, true);
 }
 
 bool session::has(const std::string& key) const {
   std::lock_guard<std::mutex> guard{core_->mu};
-  return core_->data.count(key) != 0;
+  return core_->data.contains(key);
 }
 
-std::any session::value(const std::string& key) const {
+nlohmann::json session::value(const std::string& key) const {
   std::lock_guard<std::mutex> guard{core_->mu};
   auto i = core_->data.find(key);
-  return i == core_->data.end() ? std::any{} : i->second;
+  return i == core_->data.end() ? nlohmann::json{} : *i;
 }
 
-session::data_map session::state() const {
+nlohmann::json session::state() const {
   std::lock_guard<std::mutex> guard{core_->mu};
   return core_->data;
 }
 
-void session::restore(data_map data) const {
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->data = std::move(data);
+errc session::restore(nlohmann::json object) const {
+  return detail::change_state(*core_, {state_change::kind::restore, {}, std::move(object)}, true);
 }
 
-void session::clear() const {
-  core_->uid.store(0, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->data.clear();
+void session::clear() const { detail::change_state(*core_, {state_change::kind::clear, {}, {}}, true); }
+
+void session::bind_node(const std::string& service, const std::string& address) const {
+  detail::change_state(*core_, {state_change::kind::route, service, address}, true);
 }
 
-void session::bind_route(const std::string& service, const std::string& address) const {
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->route_bindings[service] = address;
+void session::unbind_node(const std::string& service) const {
+  detail::change_state(*core_, {state_change::kind::unroute, service, {}}, true);
 }
 
-std::optional<std::string> session::find_route(const std::string& service) const {
+std::optional<std::string> session::find_node(const std::string& service) const {
   std::lock_guard<std::mutex> guard{core_->mu};
   auto i = core_->route_bindings.find(service);
   if (i == core_->route_bindings.end())
     return std::nullopt;
   return i->second;
-}
-
-void session::delete_route(const std::string& service) const {
-  std::lock_guard<std::mutex> guard{core_->mu};
-  core_->route_bindings.erase(service);
 }
 
 void session::on_closed(std::function<void(const session&)> fn) const {

@@ -21,7 +21,7 @@ inline void add_cluster_security_flags(flags& f) {
 }
 
 inline void apply_cluster_security_flags(const flags& f, cluster::options& o) {
-  o.secret = cluster_secret_from(f);
+  o.secret = cluster_secret(f.get("secret"), f.boolean("nano-cluster"), f.get("secret-file"));
   o.tls.cert = f.get("cluster-tls-cert");
   o.tls.key = f.get("cluster-tls-key");
   o.tls.ca = f.get("cluster-tls-ca");

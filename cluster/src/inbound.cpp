@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "detail/messages.hpp"
+#include "detail/state_convert.hpp"
 #include "nanocaf/runtime.hpp"
 
 namespace nanocaf::cluster::detail {
@@ -41,7 +42,8 @@ grpc::Status inbound::request(const clusterpb::RequestMessage& m) {
     return stopping();
   caf::anon_send(to, remote_in_msg{m.gateaddr(), m.sessionid(),
                                    codec::message{codec::message_type::request, m.id(), m.route(),
-                                                  m.data(), false}});
+                                                  m.data(), false},
+                                   std::nullopt});
   return grpc::Status::OK; // queued; the reply comes as HandleResponse
 }
 
@@ -53,7 +55,8 @@ grpc::Status inbound::notify(const clusterpb::NotifyMessage& m) {
     return stopping();
   caf::anon_send(to, remote_in_msg{m.gateaddr(), m.sessionid(),
                                    codec::message{codec::message_type::notify, 0, m.route(),
-                                                  m.data(), false}});
+                                                  m.data(), false},
+                                   std::nullopt});
   return grpc::Status::OK;
 }
 
@@ -82,6 +85,35 @@ grpc::Status inbound::error_reply(const nanocaf::cluster::ErrorReply& m) {
   });
   caf::anon_send(member(), response_seen_atom::value, sid, id);
   return found ? grpc::Status::OK : no_session(sid);
+}
+
+grpc::Status inbound::forward(const nanocaf::cluster::Forward& m) {
+  bool is_request = m.has_request();
+  auto& gate = is_request ? m.request().gateaddr() : m.notify().gateaddr();
+  auto sid = is_request ? m.request().sessionid() : m.notify().sessionid();
+  auto& route = is_request ? m.request().route() : m.notify().route();
+  if (!rt_.has_route(route))
+    return no_service(route);
+  auto to = member();
+  if (!to)
+    return stopping();
+  wiring::forward_state state{m.stateversion(), m.appliedseq(), std::nullopt};
+  if (m.has_state())
+    state.state = from_proto(m.state());
+  codec::message msg = is_request
+    ? codec::message{codec::message_type::request, m.request().id(), route, m.request().data(), false}
+    : codec::message{codec::message_type::notify, 0, route, m.notify().data(), false};
+  caf::anon_send(to, remote_in_msg{gate, sid, std::move(msg), std::move(state)});
+  return grpc::Status::OK;
+}
+
+grpc::Status inbound::state_change(const nanocaf::cluster::StateChange& m) {
+  // Applied on the session's actor, in order with the replies that follow it.
+  bool found = rt_.with_session(m.sessionid(), [node = m.node(), change = from_proto(m)](
+                                                 const session& s) {
+    wiring::apply_remote_change(s, node, change);
+  });
+  return found ? grpc::Status::OK : no_session(m.sessionid());
 }
 
 grpc::Status inbound::session_closed(const clusterpb::SessionClosedRequest& m) {
@@ -126,6 +158,12 @@ grpc::Status inbound::apply(const nanocaf::cluster::Envelope& e) {
       return bind(e.bind());
     case body::kErrorReply:
       return error_reply(e.errorreply());
+    case body::kForward:
+      if (!e.forward().has_request() && !e.forward().has_notify())
+        break;
+      return forward(e.forward());
+    case body::kStateChange:
+      return state_change(e.statechange());
     case body::BODY_NOT_SET:
       break;
   }

@@ -75,7 +75,8 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
   if (i == st.peers.end())
     i = st.peers.emplace(address, spawn_peer(self->system(), address,
                                    {st.opts.rpc_timeout, st.registry, st.security, nullptr,
-                                    st.channels, st.opts.batches})).first;
+                                    st.channels, st.opts.batches, caf::actor{},
+                                    std::chrono::milliseconds{250}})).first;
   return i->second;
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -15,6 +16,7 @@
 #include "detail/convert.hpp"
 #include "detail/peer.hpp"
 #include "detail/routing.hpp"
+#include "detail/state_convert.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/runtime.hpp"
 #include "remote_outlet.hpp"
@@ -50,6 +52,15 @@ struct member_state {
   metrics::gauge* remote_sessions_gauge = nullptr;
 
   std::map<std::string, member_info> members;            // by address, this node excluded
+  // Per address, which registration of that node we know: one that registers again is a new
+  // process and holds none of our clients' state.
+  std::map<std::string, std::uint64_t> epochs;
+  std::uint64_t next_epoch = 1;
+  // Nodes whose connections are all refused: left out of routing until they answer again
+  // (or the master evicts them).
+  std::set<std::string> unreachable;
+  // Per node, our clients whose messages went there: told when it is lost (on_node_lost).
+  std::unordered_map<std::string, std::unordered_set<std::int64_t>> clients_on;
   std::map<std::string, std::vector<std::string>> providers; // service -> addresses
   std::unordered_map<std::string, caf::actor> peers;     // bridges, by address
   // Sessions of clients connected to other nodes, by (gate address, gate session id).
@@ -88,15 +99,40 @@ const caf::actor& peer(self_ptr self, const std::string& address) {
     i = st.peers.emplace(address, spawn_peer(self->system(), address,
                                    {st.opts.rpc_timeout, &st.rt->metrics(), st.security,
                                     st.board->calls_in_flight, st.board->channels,
-                                    st.opts.batches})).first;
+                                    st.opts.batches, caf::actor_cast<caf::actor>(self),
+                                    st.opts.reachability_probe})).first;
   return i->second;
 }
 
 void rebuild_providers(member_state& st) {
   st.providers.clear();
   for (auto& [addr, info] : st.members)
-    for (auto& service : info.services)
-      st.providers[service].push_back(addr);
+    if (st.unreachable.count(addr) == 0)
+      for (auto& service : info.services)
+        st.providers[service].push_back(addr);
+}
+
+// Tells the application about each of our clients whose messages went to `node`, once.
+void clients_lost_node(member_state& st, const member_info& node) {
+  auto clients = st.clients_on.find(node.service_address);
+  if (clients == st.clients_on.end())
+    return;
+  auto sids = std::move(clients->second);
+  st.clients_on.erase(clients);
+  if (!st.opts.on_node_lost)
+    return;
+  // Runs on each session's actor, later: the lambda owns what it uses.
+  auto tell = std::make_shared<const std::function<void(const session&, const member_info&)>>(
+    st.opts.on_node_lost);
+  auto lost = std::make_shared<const member_info>(node);
+  for (auto sid : sids)
+    st.rt->with_session(sid, [tell, lost](const session& s) {
+      try {
+        (*tell)(s, *lost);
+      } catch (const std::exception& e) {
+        log::error("on_node_lost threw: ", e.what());
+      }
+    });
 }
 
 void add_members(self_ptr self, const std::vector<member_info>& infos) {
@@ -106,6 +142,7 @@ void add_members(self_ptr self, const std::vector<member_info>& infos) {
       continue;
     // A node that registers again replaces its old record: no duplicate service entries.
     st.members[info.service_address] = info;
+    st.epochs[info.service_address] = st.next_epoch++;
     log::info("member ", info.service_address, " offers [", [&] {
       std::string list;
       for (auto& s : info.services)
@@ -157,9 +194,14 @@ void free_remote_session(member_state& st, const session& s) {
 // still be answered; otherwise (evicted, or a Go master that does not say) they fail now.
 void remove_member(self_ptr self, const std::string& address, bool draining) {
   auto& st = self->state;
-  if (st.members.erase(address) == 0)
+  auto gone = st.members.find(address);
+  if (gone == st.members.end())
     return;
+  auto info = std::move(gone->second);
+  st.members.erase(gone);
+  st.unreachable.erase(address);
   log::info("member ", address, draining ? " left (draining)" : " left");
+  clients_lost_node(st, info);
   rebuild_providers(st);
   if (auto p = st.peers.find(address); p != st.peers.end()) {
     caf::anon_send_exit(p->second, caf::exit_reason::user_shutdown);
@@ -191,12 +233,13 @@ client_ref client_of(const member_state& st, const session& s) {
   return {st.self.service_address, s.id()};
 }
 
-// The node for `service` for this session (see routing.hpp).
-std::string choose_node(self_ptr self, const std::string& service, const session& origin,
-                        const std::vector<std::string>& candidates) {
+// The node for a message of `origin` (not valid(): a call made for no client), see routing.hpp.
+std::string choose_node(self_ptr self, const std::string& service, const codec::message& msg,
+                        const session& origin, const std::vector<std::string>& candidates) {
   auto& st = self->state;
-  return detail::choose_node(service, origin, client_of(st, origin), candidates, st.members,
-                             st.opts.route, st.rng);
+  auto ref = origin.valid() ? client_of(st, origin) : client_ref{};
+  return detail::choose_node({service, msg.route, msg.payload, origin, ref}, candidates,
+                             st.members, st.opts.route, st.rng);
 }
 
 void forward(self_ptr self, forward_msg& f) {
@@ -211,7 +254,7 @@ void forward(self_ptr self, forward_msg& f) {
     f.origin.response_error(mid, reply_code::route_not_found, "route not found: " + msg.route);
     return;
   }
-  auto node = choose_node(self, service, f.origin, providers->second);
+  auto node = choose_node(self, service, msg, f.origin, providers->second);
   if (node.empty()) {
     reply_failure(f.origin, mid, reply_code::unavailable,
                   "the route function chose no node for " + msg.route);
@@ -231,6 +274,8 @@ void forward(self_ptr self, forward_msg& f) {
     }
     st.pending[{gate_session, mid}] = {node, f.origin, clock::now(), std::nullopt};
   }
+  if (gate == st.self.service_address)
+    st.clients_on[node].insert(gate_session);
   // A call that fails (refused, unreachable, deadline) is answered here, and its pending
   // entry goes too: otherwise a flooding client would fill the table for a minute.
   caf::actor me = caf::actor_cast<caf::actor>(self);
@@ -242,19 +287,33 @@ void forward(self_ptr self, forward_msg& f) {
       caf::anon_send(me, response_seen_atom::value, sid, mid);
   };
   nanocaf::cluster::Envelope e;
+  auto& fwd = *e.mutable_forward();
   if (mid != 0) {
-    auto& req = *e.mutable_request();
+    auto& req = *fwd.mutable_request();
     req.set_gateaddr(gate);
     req.set_sessionid(gate_session);
     req.set_id(mid);
     req.set_route(std::move(msg.route));
     req.set_data(std::move(msg.payload));
   } else {
-    auto& req = *e.mutable_notify();
+    auto& req = *fwd.mutable_notify();
     req.set_gateaddr(gate);
     req.set_sessionid(gate_session);
     req.set_route(std::move(msg.route));
     req.set_data(std::move(msg.payload));
+  }
+  // The client's state goes along when the node may not have its current version; from a
+  // node that is not the client's gate, always (it cannot know what the receiver has).
+  if (gate == st.self.service_address) {
+    auto state = wiring::prepare_forward(f.origin, node, st.epochs[node]);
+    fwd.set_stateversion(state.version);
+    fwd.set_appliedseq(state.applied_seq);
+    if (state.state)
+      to_proto(*state.state, *fwd.mutable_state());
+  } else {
+    auto state = wiring::snapshot(f.origin);
+    fwd.set_stateversion(state.version);
+    to_proto(state, *fwd.mutable_state());
   }
   caf::anon_send(peer(self, node), message_job(gate_session, std::move(e), std::move(failed)));
 }
@@ -265,17 +324,43 @@ const session& remote_session(self_ptr self, const std::string& gate, std::int64
   auto key = std::make_pair(gate, gate_session);
   auto i = st.remote_sessions.find(key);
   if (i == st.remote_sessions.end()) {
-    auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate), st.board);
+    auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate), st.board,
+                                               st.self.service_address);
     i = st.remote_sessions.emplace(key, st.rt->open_remote_session(std::move(out))).first;
     publish(self);
   }
   return i->second;
 }
 
+// Brings the remote session's copy of the client's state up to what the request needs; false
+// when it cannot (this node lost the copy the gate thinks it has).
+bool bring_state_up_to_date(const session& s, const wiring::forward_state& f) {
+  if (f.state) {
+    wiring::adopt(s, *f.state);
+    return true;
+  }
+  wiring::acknowledge(s, f.applied_seq);
+  return wiring::state_version(s) >= f.version;
+}
+
 void remote_in(self_ptr self, remote_in_msg& in) {
   auto& s = remote_session(self, in.gate, in.gate_session);
-  if (in.msg.type == codec::message_type::request)
+  bool is_request = in.msg.type == codec::message_type::request;
+  if (is_request)
     outlet_of(s).request_arrived();
+  if (in.state && !bring_state_up_to_date(s, *in.state)) {
+    // Never served with older state: the gate sends the whole state with the next request.
+    // The resync goes first, in the same stream as the error reply.
+    s.out()->changed({state_change::kind::resync, {}, {}});
+    auto detail = "client state of " + in.gate + "#" + std::to_string(in.gate_session) +
+                  " is at version " + std::to_string(wiring::state_version(s)) + ", " +
+                  in.msg.route + " needs " + std::to_string(in.state->version);
+    if (is_request)
+      s.response_failure(in.msg.id, reply_code::unavailable, detail);
+    else
+      log::warn("notify dropped: ", detail);
+    return;
+  }
   self->state.rt->dispatch(s, std::move(in.msg));
 }
 
@@ -284,7 +369,10 @@ void call_in(self_ptr self, call_in_msg& in) {
   if (!in.gate.empty())
     client = remote_session(self, in.gate, in.gate_session);
   auto& rt = *self->state.rt;
-  rt.dispatch(rt.open_call_session(std::move(client), std::move(in.done)), std::move(in.msg));
+  auto call = rt.open_call_session(std::move(client), std::move(in.done));
+  if (in.state)
+    wiring::adopt(call, *in.state); // the caller's view of the client, newer than ours
+  rt.dispatch(call, std::move(in.msg));
 }
 
 void call_out(self_ptr self, call_out_msg& c) {
@@ -296,15 +384,10 @@ void call_out(self_ptr self, call_out_msg& c) {
     c.done({reply_code::route_not_found, "route not found: " + c.msg.route, {}, {}});
     return;
   }
-  std::string node;
   client_ref client;
-  if (c.client) {
-    node = choose_node(self, service, *c.client, providers->second);
+  auto node = choose_node(self, service, c.msg, c.client ? *c.client : session{}, providers->second);
+  if (c.client)
     client = client_of(st, *c.client);
-  } else {
-    std::uniform_int_distribution<std::size_t> pick{0, providers->second.size() - 1};
-    node = providers->second[pick(st.rng)];
-  }
   if (node.empty()) {
     auto id = new_error_id();
     log::warn("error ", id, ": the route function chose no node for ", c.msg.route);
@@ -316,6 +399,8 @@ void call_out(self_ptr self, call_out_msg& c) {
   req.set_data(std::move(c.msg.payload));
   req.set_gateaddr(client.gate);
   req.set_sessionid(client.session_id);
+  if (c.client)
+    to_proto(wiring::snapshot(*c.client), *req.mutable_state());
   auto done = c.done;
   auto timeout = c.timeout;
   peer_job job;
@@ -347,6 +432,8 @@ void call_out(self_ptr self, call_out_msg& c) {
 // earlier messages.
 void local_closed(self_ptr self, std::int64_t sid) {
   auto& st = self->state;
+  for (auto& [node, clients] : st.clients_on)
+    clients.erase(sid);
   for (auto i = st.pending.lower_bound({sid, 0}); i != st.pending.end() && i->first.first == sid;)
     i = st.pending.erase(i);
   for (auto& [addr, info] : st.members) {
@@ -370,6 +457,27 @@ void remote_closed(self_ptr self, std::int64_t sid) {
   }
   if (changed)
     publish(self);
+}
+
+// A peer's connections all refused (its process died), or working again.
+void reachability_changed(self_ptr self, const std::string& address, bool reachable) {
+  auto& st = self->state;
+  auto member = st.members.find(address);
+  if (member == st.members.end())
+    return; // the master, or a node that already left
+  if (reachable) {
+    if (st.unreachable.erase(address) != 0) {
+      log::info("member ", address, " is reachable again");
+      rebuild_providers(st);
+    }
+    return;
+  }
+  if (!st.unreachable.insert(address).second)
+    return;
+  log::warn("member ", address, " refuses connections: no messages go there until it answers");
+  rebuild_providers(st);
+  fail_pending(st, address, "node " + address + " refuses connections");
+  clients_lost_node(st, member->second);
 }
 
 call_metadata heartbeat_hint(std::chrono::milliseconds period) {
@@ -524,6 +632,9 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
       remove_member(self, address, draining);
     },
     [=](local_closed_atom, std::int64_t sid) { local_closed(self, sid); },
+    [=](reachability_atom, const std::string& address, bool reachable) {
+      reachability_changed(self, address, reachable);
+    },
     [=](remote_closed_atom, std::int64_t sid) { remote_closed(self, sid); },
     [=](response_seen_atom, std::int64_t sid, std::uint64_t mid) {
       self->state.pending.erase({sid, mid});
@@ -534,18 +645,6 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
 } // namespace
 
 } // namespace nanocaf::cluster::detail
-
-namespace nanocaf::cluster {
-
-std::string route_by_client(const std::string&, const session&, const client_ref& client,
-                            const std::vector<member_info>& candidates) {
-  if (candidates.empty())
-    return {};
-  auto n = static_cast<std::int64_t>(candidates.size());
-  return candidates[static_cast<std::size_t>(((client.session_id % n) + n) % n)].service_address;
-}
-
-} // namespace nanocaf::cluster
 
 namespace nanocaf::cluster::detail {
 

@@ -17,6 +17,7 @@ namespace {
 using done_atom = caf::atom_constant<caf::atom("peerdone")>;
 using batch_done_atom = caf::atom_constant<caf::atom("batchdone")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 // Calls one session may have waiting for a peer (membership calls share one queue too).
 constexpr std::size_t max_queued_per_session = 4096;
@@ -66,6 +67,11 @@ struct peer_state {
   std::vector<std::int64_t> blocked; // lanes that stopped because the open batch was full
   std::unordered_map<std::uint64_t, sent_batch> sent;
   std::uint64_t next_batch = 1;
+  // Reachability (see probe): the channels, and what the watcher was told last.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  caf::actor watcher;
+  std::chrono::milliseconds probe_interval{250};
+  bool reachable = true;
   static inline const char* name = "nanocaf.peer";
 
   ~peer_state() {
@@ -156,6 +162,36 @@ void make_unary(peer_job& job) {
       job.start = make_job<clusterpb::MemberHandleResponse>(sid, std::move(resp),
                                                             NANOCAF_CALL(member, HandleResponse))
                     .start;
+      break;
+    }
+    case body::kForward: {
+      // Unary calls carry nano's messages only: the client's state stays behind (a Go nano
+      // node keeps none; --cluster-batches 0 gives nano's behaviour).
+      auto& f = *e.mutable_forward();
+      if (f.has_request())
+        job.start = make_job<clusterpb::MemberHandleResponse>(
+                      sid, std::move(*f.mutable_request()), NANOCAF_CALL(member, HandleRequest))
+                      .start;
+      else
+        job.start = make_job<clusterpb::MemberHandleResponse>(
+                      sid, std::move(*f.mutable_notify()), NANOCAF_CALL(member, HandleNotify))
+                      .start;
+      break;
+    }
+    case body::kStateChange: {
+      // Of a change, only a bound uid has a unary form (Gate.Bind, as before state followed
+      // clients); a Go gate serves neither.
+      auto& c = e.statechange();
+      if (c.kind() == nanocaf::cluster::StateChange::BIND) {
+        nanocaf::cluster::BindRequest bind;
+        bind.set_sessionid(c.sessionid());
+        bind.set_uid(c.uid());
+        job.start = make_job<nanocaf::cluster::GateReply>(sid, std::move(bind),
+                                                          NANOCAF_CALL(gate, Bind))
+                      .start;
+      } else {
+        job.start = [](stubs&, call_done done) { done(grpc::Status::OK); };
+      }
       break;
     }
     case body::BODY_NOT_SET:
@@ -343,6 +379,23 @@ void batch_done(self_ptr self, std::uint64_t id, std::int32_t code, const std::s
   send_open_batch(self);
 }
 
+// A peer whose process died refuses connections: gRPC's channels go to TRANSIENT_FAILURE as
+// soon as they try to connect. Asking an idle channel to connect (GetState(true)) makes that
+// happen without waiting for the next call, so a gate learns of a dead backend within a
+// probe or two instead of at the master's eviction, seconds later.
+void probe(self_ptr self) {
+  auto& st = self->state;
+  bool all_failing = !st.channels.empty();
+  for (auto& channel : st.channels)
+    if (channel->GetState(true) != GRPC_CHANNEL_TRANSIENT_FAILURE)
+      all_failing = false;
+  if (all_failing == st.reachable) {
+    st.reachable = !all_failing;
+    caf::anon_send(st.watcher, reachability_atom::value, st.address, st.reachable);
+  }
+  self->delayed_send(self, st.probe_interval, probe_atom::value);
+}
+
 caf::behavior peer_actor(self_ptr self, std::string address, peer_settings settings) {
   auto& st = self->state;
   st.address = address;
@@ -368,6 +421,7 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
       grpc::CreateCustomChannel(address, settings.security->channel_credentials(), args);
     if (settings.channels)
       settings.channels->keep(channel);
+    st.channels.push_back(channel);
     st.io.pool.push_back({clusterpb::Member::NewStub(channel), clusterpb::Master::NewStub(channel),
                           nanocaf::cluster::Gate::NewStub(channel),
                           nanocaf::cluster::Peer::NewStub(channel),
@@ -376,7 +430,12 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
   st.io.timeout = settings.timeout;
   st.io.security = std::move(settings.security);
   st.io.channels = settings.channels;
+  st.watcher = settings.watcher;
+  st.probe_interval = settings.probe_interval;
+  if (st.watcher)
+    self->delayed_send(self, st.probe_interval, probe_atom::value);
   return {
+    [=](probe_atom) { probe(self); },
     [=](peer_job& job) {
       auto& st = self->state;
       if (job.session == 0) {

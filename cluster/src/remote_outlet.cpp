@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/peer.hpp"
+#include "detail/state_convert.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::cluster::detail {
@@ -89,12 +90,14 @@ void remote_outlet::kick(shared_bytes kick_packet) {
   caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(nano_gate_fallback)));
 }
 
-void remote_outlet::bound(std::int64_t uid) {
+void remote_outlet::changed(const state_change& change) {
   nanocaf::cluster::Envelope e;
-  e.mutable_bind()->set_sessionid(gate_session_);
-  e.mutable_bind()->set_uid(uid);
+  auto& c = *e.mutable_statechange();
+  c.set_sessionid(gate_session_);
+  c.set_node(self_);
+  to_proto(change, c);
   auto not_applied = [text = text_](const call_failure& err) {
-    log::debug("bind on the gate of ", text, " not applied: ", describe(err));
+    log::debug("state change for ", text, " not applied: ", describe(err));
   };
   caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(not_applied)));
 }

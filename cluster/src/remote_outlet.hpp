@@ -12,8 +12,9 @@ namespace nanocaf::cluster::detail {
 class remote_outlet final : public outlet {
 public:
   remote_outlet(std::string gate, std::int64_t gate_session, caf::actor gate_peer,
-                std::shared_ptr<status_board> board)
-    : gate_(std::move(gate)),
+                std::shared_ptr<status_board> board, std::string self_address)
+    : self_(std::move(self_address)),
+      gate_(std::move(gate)),
       gate_session_(gate_session),
       peer_(std::move(gate_peer)),
       text_(gate_ + "#" + std::to_string(gate_session)),
@@ -29,8 +30,8 @@ public:
   /// Gate.Kick (our extension) with the reason; a Go gate gets CloseSession instead.
   void kick(shared_bytes kick_packet) override;
   void close() override;
-  /// Gate.Bind (our extension), so the gate's session carries the uid too.
-  void bound(std::int64_t uid) override;
+  /// A StateChange to the gate, which holds the client's authoritative state.
+  void changed(const state_change& change) override;
   const std::string& remote_address() const override { return text_; }
   /// A failed request: the gate decides what its client sees (nanocaf_cluster.proto ErrorReply).
   void error_reply(std::uint64_t mid, int code, const std::string& text,
@@ -45,6 +46,7 @@ public:
 
 private:
   void paid_one(); // an answer went out: one less owed
+  std::string self_; // this node's gRPC address: the gate tells our changes from others'
   std::string gate_;
   std::int64_t gate_session_;
   caf::actor peer_;

@@ -1,5 +1,7 @@
 #include "detail/services.hpp"
 
+#include "detail/state_convert.hpp"
+
 #include <caf/send.hpp>
 
 #include "detail/convert.hpp"
@@ -139,10 +141,12 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
     resp->set_errorid(std::move(r.error_id));
     reactor->Finish(grpc::Status::OK);
   };
-  caf::anon_send(member_, call_in_msg{req->gateaddr(), req->sessionid(),
-                                      codec::message{codec::message_type::request, 1,
-                                                     req->route(), req->data(), false},
-                                      std::move(done)});
+  call_in_msg in{req->gateaddr(), req->sessionid(),
+                 codec::message{codec::message_type::request, 1, req->route(), req->data(), false},
+                 std::move(done), std::nullopt};
+  if (req->has_state())
+    in.state = from_proto(req->state());
+  caf::anon_send(member_, std::move(in));
   return reactor;
 }
 

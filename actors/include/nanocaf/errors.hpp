@@ -19,6 +19,7 @@ enum class errc : std::uint8_t {
   encode_failed,       // payload or packet could not be encoded
   dropped,             // an outbound pipeline hook dropped the message
   rate_limited,        // the client whose request made the broadcast is over its fan-out budget
+  state_too_large,     // the client's state would pass runtime_options::max_client_state
 };
 
 const char* to_string(errc e) noexcept;

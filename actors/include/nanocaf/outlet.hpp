@@ -6,10 +6,23 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "nanocaf/bytes.hpp"
 #include "nanocaf/codec/message.hpp"
 
 namespace nanocaf {
+
+/// One change a handler made to a client's state (session::bind, set, remove, clear,
+/// restore, bind_node, unbind_node): what a remote session sends to the client's gate.
+struct state_change {
+  enum class kind : std::uint8_t { bind, set, remove, clear, restore, route, unroute, resync };
+  kind what = kind::set;
+  std::string key;      // set/remove: the key; route/unroute: the service
+  nlohmann::json value; // set: the value; restore: the whole object; route: the node address
+  std::int64_t uid = 0; // bind
+  std::uint64_t seq = 0; // per (session, node), from 1: how the gate acknowledges changes
+};
 
 class outlet {
 public:
@@ -50,8 +63,9 @@ public:
   /// A Push (mid 0) or a Response, payload already serialised.
   virtual void deliver(codec::message_type /*type*/, std::uint64_t /*mid*/,
                        std::string_view /*route*/, std::string /*payload*/) {}
-  /// The session bound a uid; a remote session tells its gate.
-  virtual void bound(std::int64_t /*uid*/) {}
+  /// The session's state changed here; a remote session tells its gate, which holds the
+  /// client's authoritative copy (docs/cluster.md, "Client state").
+  virtual void changed(const state_change& /*change*/) {}
   /// A failed request: by default the runtime sends {"code":n,"error":text[,"id":error_id]}
   /// as the Response; a call's outlet completes the call with the error instead, and a remote
   /// session's tells its gate, which answers the client as its own options say.

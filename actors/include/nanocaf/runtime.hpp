@@ -68,6 +68,10 @@ struct runtime_options {
   /// JSON from clients (handler payloads, handshake bodies) nested deeper than this many
   /// arrays or objects is refused with a 400 (spec of the extension: docs/protocol.md).
   std::size_t max_json_depth = default_max_json_depth;
+  /// Bytes of one client's state (keys plus values as JSON text, see session::set): a set
+  /// past it fails with errc::state_too_large. Every node a client's requests reach holds a
+  /// copy, and a node new to the client gets it with the request.
+  std::size_t max_client_state = 64 * 1024;
 
   /// CAF scheduler threads (0: one per core).
   std::size_t worker_threads = 0;

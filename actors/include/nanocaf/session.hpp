@@ -3,14 +3,12 @@
 // session's outlet, which is thread-safe, so a handler never waits on another actor.
 #pragma once
 
-#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "nanocaf/bytes.hpp"
 #include "nanocaf/errors.hpp"
@@ -27,8 +25,6 @@ shared_bytes make_kick_packet(std::string_view reason);
 
 class session {
 public:
-  using data_map = std::unordered_map<std::string, std::any>;
-
   session() = default;
   /// `mid` is the id of the request being handled (0 for a notify or outside a handler).
   explicit session(std::shared_ptr<detail::session_core> core, std::uint64_t mid = 0) noexcept
@@ -42,7 +38,7 @@ public:
   std::int64_t id() const noexcept;
   std::int64_t uid() const noexcept;
   /// Binds a user id; uid < 1 gives errc::illegal_uid.
-  errc bind(std::int64_t uid) const noexcept;
+  errc bind(std::int64_t uid) const;
   std::uint64_t last_mid() const noexcept { return mid_; }
   const std::string& remote_address() const noexcept;
   bool closed() const noexcept;
@@ -93,31 +89,47 @@ public:
   /// Closes the connection at once (no Kick).
   void close() const;
 
-  // -- data (guarded by a lock inside the session; never a round trip) -----------------
-  void set(const std::string& key, std::any value) const;
+  // -- the client's state ------------------------------------------------------------
+  // uid, key-values and node bindings follow the client across the cluster: whatever node
+  // changes them, the client's later requests see the change on every node (docs/cluster.md,
+  // "Client state"). Reads and writes take a lock inside the session, never a round trip.
+
+  /// Stores `value` under `key`. errc::state_too_large (and no change) when the client's
+  /// keys and values, as JSON text, would pass runtime_options::max_client_state.
+  errc set(const std::string& key, nlohmann::json value) const;
   void remove(const std::string& key) const;
   bool has(const std::string& key) const;
-  std::any value(const std::string& key) const;
-  /// The value if it is stored with exactly type T, otherwise T{} (nano's typed getters).
+  /// The value, or null when there is none.
+  nlohmann::json value(const std::string& key) const;
+  /// The value converted to T, or `fallback` when there is none or it does not convert.
   template <class T>
-  T get(const std::string& key) const {
+  T get(const std::string& key, T fallback = T{}) const {
     auto v = value(key);
-    if (auto* p = std::any_cast<T>(&v))
-      return *p;
-    return T{};
+    if (v.is_null())
+      return fallback;
+    try {
+      return v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      return fallback;
+    }
   }
-  /// A copy of the data (nano returns its live map; we do not).
-  data_map state() const;
-  void restore(data_map data) const;
-  /// uid back to 0 and the data emptied.
+  /// A copy of all key-values, as a JSON object (nano returns its live map; we do not).
+  nlohmann::json state() const;
+  /// Replaces all key-values with `object`'s (errc::state_too_large past the bound, or when
+  /// it is not an object).
+  errc restore(nlohmann::json object) const;
+  /// uid back to 0 and the key-values emptied (node bindings stay).
   void clear() const;
 
   // -- cluster routing (nano's Session.Router) -----------------------------------------
-  /// Binds `service` to the node at `address`: later messages of this session for that
-  /// service go there (sticky routing). Set by the cluster; applications may change it.
-  void bind_route(const std::string& service, const std::string& address) const;
-  std::optional<std::string> find_route(const std::string& service) const;
-  void delete_route(const std::string& service) const;
+  /// Pins this client's `service` to the node at `address` (its gRPC address, as in
+  /// cluster::member_info): its later messages for that service go there from every node,
+  /// whatever the route function says, as long as that node offers the service.
+  void bind_node(const std::string& service, const std::string& address) const;
+  void unbind_node(const std::string& service) const;
+  /// The node this client's `service` is bound to: pinned with bind_node, or chosen for it
+  /// by the cluster's default routing (sticky per client).
+  std::optional<std::string> find_node(const std::string& service) const;
 
   // -- lifetime ----------------------------------------------------------------------------
   /// Runs `fn` once the session has closed. Registered from a handler, it runs on that

@@ -27,7 +27,8 @@ public:
   void send_copy(std::string_view) override {}
   void kick(shared_bytes packet) override;
   void close() override;
-  void bound(std::int64_t uid) override;
+  /// What the handler changed reaches the client (its gate, if the client is elsewhere).
+  void changed(const state_change& change) override;
   const std::string& remote_address() const override { return text_; }
 
 private:

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "detail/node_context.hpp"
 #include "nanocaf/outlet.hpp"
 #include "nanocaf/session.hpp"
+#include "nanocaf/wiring/client_state.hpp"
 
 namespace nanocaf::detail {
 
@@ -62,9 +64,18 @@ struct session_core {
   std::int64_t fanout_at_ms = 0;
   bool fanout_kicked = false;
 
-  mutable std::mutex mu; // guards data, route bindings and callbacks
-  session::data_map data;
+  mutable std::mutex mu; // guards the client's state below and the callbacks
+  // -- the client's state (client_state.cpp): uid above, and these ------------------------
+  nlohmann::json data = nlohmann::json::object();
+  std::size_t data_bytes = 0; // keys plus values as JSON text, for max_client_state
+  std::uint64_t state_version = 0; // +1 per change, on every copy (see wiring/client_state.hpp)
   std::unordered_map<std::string, std::string> route_bindings; // service -> node address
+  // On the client's gate: what each node serving it holds of its state.
+  std::vector<wiring::replica> replicas;
+  // On a remote session: changes sent to the gate and not acknowledged yet, replayed on a
+  // newer copy from the gate.
+  std::uint64_t next_seq = 1;
+  std::deque<state_change> unacked;
   std::vector<closed_callback> callbacks;
   bool callbacks_fired = false; // set once by the session actor when the session has closed
 
@@ -72,6 +83,11 @@ struct session_core {
   errc send_message(const session& s, codec::message_type type, std::uint64_t mid,
                     std::string_view route, std::string payload);
 };
+
+/// Applies `change` to the session's state (under its lock) and bumps its version; with
+/// `emit`, tells the outlet (a remote session's gate). errc::state_too_large when a set or
+/// restore would pass the bound (nothing changes).
+errc change_state(session_core& core, state_change change, bool emit);
 
 /// Marks the session closed and runs every on-closed callback once (node-wide hooks first).
 /// false when it had already closed.

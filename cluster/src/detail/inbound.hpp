@@ -31,6 +31,8 @@ public:
   grpc::Status kick(const nanocaf::cluster::KickRequest& m);
   grpc::Status bind(const nanocaf::cluster::BindRequest& m);
   grpc::Status error_reply(const nanocaf::cluster::ErrorReply& m);
+  grpc::Status forward(const nanocaf::cluster::Forward& m);
+  grpc::Status state_change(const nanocaf::cluster::StateChange& m);
 
   /// One item of a batch, by its kind.
   grpc::Status apply(const nanocaf::cluster::Envelope& e);

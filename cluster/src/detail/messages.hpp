@@ -19,6 +19,7 @@
 #include "nanocaf/call.hpp"
 #include "nanocaf/codec/message.hpp"
 #include "nanocaf/session.hpp"
+#include "nanocaf/wiring/client_state.hpp"
 
 namespace nanocaf::cluster::detail {
 
@@ -28,11 +29,14 @@ struct forward_msg {
   codec::message msg;
 };
 
-/// A Request or Notify from another node (HandleRequest / HandleNotify).
+/// A Request or Notify from another node (HandleRequest / HandleNotify, or our Forward).
 struct remote_in_msg {
   std::string gate;
   std::int64_t gate_session = 0;
   codec::message msg;
+  /// From a Forward: the client's state version it needs, and the state when sent along.
+  /// Absent from a Go nano node (nano's behaviour: no state travels).
+  std::optional<wiring::forward_state> state;
 };
 
 /// A call to a route this node lacks (to send with Peer.Call).
@@ -49,6 +53,7 @@ struct call_in_msg {
   std::int64_t gate_session = 0;
   codec::message msg;
   call_handler done;
+  std::optional<wiring::client_state> state; // that client's, as the caller saw it
 };
 
 /// Nodes that joined (NewMember, or the master's answer to Register).

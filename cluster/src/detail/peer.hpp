@@ -109,7 +109,15 @@ struct peer_settings {
   /// Keeps the channels, counts bridges and calls (see channel_keeper); may be null.
   std::shared_ptr<channel_keeper> channels;
   bool batches = true; // send one-way messages in Relay batches (until UNIMPLEMENTED)
+  /// Told reachability_atom(address, reachable) when the peer's connections all fail (its
+  /// process died: connections refused) and when one works again; may be null.
+  caf::actor watcher;
+  /// How often the channels' state is looked at (and an idle one asked to connect).
+  std::chrono::milliseconds probe_interval{250};
 };
+
+/// peer -> watcher: (address, reachable).
+using reachability_atom = caf::atom_constant<caf::atom("reachable")>;
 
 caf::actor spawn_peer(caf::actor_system& sys, const std::string& address,
                       const peer_settings& settings);

@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nanocaf/runtime.hpp"
@@ -30,17 +33,46 @@ struct client_ref {
   std::int64_t session_id = 0;
 };
 
-/// Picks the node for `service` among `candidates` (all offer it, sorted by address, the same
-/// order on every node); returns its address, or an empty string to drop the message. nano's
-/// WithCustomerRemoteServiceRoute, plus the client's identity, so that every node can make
-/// the same choice for one client (nano's demo cannot: spec 8.2).
-using route_function =
-  std::function<std::string(const std::string& service, const session& s, const client_ref& client,
-                            const std::vector<member_info>& candidates)>;
+/// What a route function sees of one message (or call) for a service this node lacks.
+struct route_request {
+  const std::string& service; // "room"
+  const std::string& route;   // "room.join"
+  std::string_view payload;   // as the client (or caller) sent it
+  /// The client; not valid() for a call a component made for no client.
+  const session& client;
+  const client_ref& ref; // the client's gate and its session id there (0: no client)
+};
 
-/// Route function: the same node for a client on every node (session id modulo candidates).
-std::string route_by_client(const std::string& service, const session& s, const client_ref& client,
-                            const std::vector<member_info>& candidates);
+/// Picks the node for a message among `candidates` (all offer its service, sorted by
+/// address, the same order on every node); returns its address, or an empty string to drop
+/// it (a request gets a 503; a call made for no client goes to a node picked at random).
+/// Asked for every message, so it may look at the payload: give every node the same function
+/// and it gives every node the same answer. A node pinned with session::bind_node comes first.
+/// nano's WithCustomerRemoteServiceRoute saw only the service (and cannot agree across nodes:
+/// spec 8.2).
+using route_function =
+  std::function<std::string(const route_request& request, const std::vector<member_info>& candidates)>;
+
+/// Route function: the same node for a client on every node (its gate session id modulo the
+/// candidates); "" for a call made for no client.
+std::string route_by_client(const route_request& request, const std::vector<member_info>& candidates);
+
+/// The node for `key` among `candidates` by rendezvous hashing: the same on every node, and
+/// when a node joins or leaves only the keys it wins or held (about 1/N) move.
+std::string node_for_key(std::string_view key, const std::vector<member_info>& candidates);
+
+/// The key a message is routed by (a room id), or nothing to route it another way.
+using key_function = std::function<std::optional<std::string>(const route_request& request)>;
+
+/// Route function: messages with a key go to node_for_key(key); the others to `otherwise`.
+/// Rooms live on one node this way: every gate sends "room.*" of room 42 to the same node.
+route_function route_by_key(key_function key_of, route_function otherwise = route_by_client);
+
+/// Key function: the JSON field named for the message's route ("room.join") or, failing
+/// that, for its service ("room"), e.g. json_field({{"room", "roomId"}}); a string field is
+/// the key as it is, a number its decimal text. No field, or a payload that is not a JSON
+/// object: no key.
+key_function json_field(std::map<std::string, std::string> field_by_route_or_service);
 
 struct options {
   /// This node's gRPC address: where it listens and what the others dial. Port 0 is not
@@ -63,7 +95,8 @@ struct options {
   /// Deadline of every node-to-node call; a request forwarded to a node that does not take it
   /// within the deadline is answered with an error reply.
   std::chrono::milliseconds rpc_timeout = std::chrono::seconds(3);
-  /// Custom choice of node for a service; default: random, then sticky per session.
+  /// Custom choice of node for each message; default: random, then sticky per client and
+  /// service (the choice travels with the client's state). See route_by_key for rooms.
   route_function route;
   /// On stop, after unregistering, how long to wait for requests from other nodes to be
   /// answered and for calls to other nodes (those answers among them) to complete.
@@ -85,6 +118,15 @@ struct options {
   bool trim_memory = true;
   /// Master only: called when a member leaves or is evicted.
   std::function<void(const member_info&)> on_unregister;
+  /// On a client's gate: called once for each client whose messages went to a node that is
+  /// lost: its connections are refused (the process died; seen within about two
+  /// reachability_probe periods), or it left or was evicted. What lived there for the client
+  /// (a room) is gone: tell the client (push, kick). Runs on the cluster's actor: do not block.
+  std::function<void(const session& client, const member_info& node)> on_node_lost;
+  /// How often this node looks at its connections to the nodes it talks to. A node whose
+  /// connections are all refused gets no new messages (requests pending on it get a 503 at
+  /// once) until one connects again or the master evicts it.
+  std::chrono::milliseconds reachability_probe = std::chrono::milliseconds(250);
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
   /// and required of every call this node serves; a call without it is refused with
   /// UNAUTHENTICATED. Empty: none, as nano (Go nano nodes can only join a cluster without one),

@@ -11,7 +11,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "flags.hpp"
 
 namespace nanocaf::apps {
 
@@ -81,12 +80,11 @@ std::string read_or_create_secret(const std::string& path) {
   return secret;
 }
 
-std::string cluster_secret_from(const flags& f) {
-  if (!f.get("secret").empty())
-    return f.get("secret");
-  if (f.boolean("nano-cluster"))
+std::string cluster_secret(const std::string& secret, bool nano_cluster, const std::string& file) {
+  if (!secret.empty())
+    return secret;
+  if (nano_cluster)
     return {};
-  auto file = f.get("secret-file");
   return read_or_create_secret(file == "auto" ? default_secret_file() : file);
 }
 

@@ -8,8 +8,6 @@
 
 namespace nanocaf::apps {
 
-class flags;
-
 /// ${XDG_CONFIG_HOME:-$HOME/.config}/nanocaf/cluster-secret
 std::string default_secret_file();
 
@@ -18,8 +16,8 @@ std::string default_secret_file();
 /// agree. Throws std::runtime_error when it can do neither.
 std::string read_or_create_secret(const std::string& path);
 
-/// --secret, else none under --nano-cluster 1, else the secret of --secret-file ("auto": the
-/// default file). Throws std::runtime_error when the file cannot be read or made.
-std::string cluster_secret_from(const flags& f);
+/// `secret`, else none when `nano_cluster`, else the secret in `file` ("auto": the default
+/// file). Throws std::runtime_error when the file cannot be read or made.
+std::string cluster_secret(const std::string& secret, bool nano_cluster, const std::string& file);
 
 } // namespace nanocaf::apps
