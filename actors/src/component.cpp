@@ -166,4 +166,10 @@ std::string to_lower(const std::string& s) {
   return out;
 }
 
+metrics::registry& component::metrics() const {
+  if (!runtime_)
+    throw std::logic_error("component::metrics() before the component is added to a runtime");
+  return runtime_->metrics();
+}
+
 } // namespace nanocaf

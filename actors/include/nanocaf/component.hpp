@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nanocaf/call.hpp"
+#include "nanocaf/metrics.hpp"
 #include "nanocaf/session.hpp"
 
 namespace caf {
@@ -179,6 +180,9 @@ public:
 
   /// Runs `fn` on this component's actor whenever any session of the node closes.
   void on_session_closed(std::function<void(const session&)> fn);
+
+  /// The node's metrics (served by the metrics endpoint): register your own series in init().
+  metrics::registry& metrics() const;
 
   /// The actor this component runs on, for code that wants CAF directly.
   caf::event_based_actor* self() const noexcept { return self_; }
