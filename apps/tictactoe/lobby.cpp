@@ -40,8 +40,10 @@ void lobby::setup() {
     auto room = rooms_.find(id);
     if (room == rooms_.end())
       return json{{"known", false}};
-    if (u.value("status", "") == "over")
+    if (u.value("status", "") == "over") {
       rooms_.erase(room);
+      rooms_gauge_->set(static_cast<std::int64_t>(rooms_.size()));
+    }
     else
       room->second.players = u.value("players", 0);
     list_changed();
@@ -52,12 +54,17 @@ void lobby::setup() {
     auto node = u.at("node").get<std::string>();
     for (auto i = rooms_.begin(); i != rooms_.end();)
       i = i->second.node == node ? rooms_.erase(i) : std::next(i);
+    rooms_gauge_->set(static_cast<std::int64_t>(rooms_.size()));
     list_changed();
     return json{{"rooms", rooms_.size()}};
   });
   handle_internal("status", [this](nanocaf::session&) {
     return json{{"rooms", rooms_.size()}, {"players", lobby_.count()}};
   });
+}
+
+void lobby::init() {
+  rooms_gauge_ = &metrics().gauges("tictactoe_lobby_rooms", "Rooms the lobby lists.").get();
 }
 
 void lobby::after_init() {
@@ -80,6 +87,7 @@ void lobby::create(nanocaf::session& s, const json& req) {
                }
                entry.node = r.value->value("node", "");
                rooms_[entry.id] = entry;
+               rooms_gauge_->set(static_cast<std::int64_t>(rooms_.size()));
                list_changed();
                s.response_to(mid, json{{"roomId", entry.id}, {"name", entry.name}});
              }); // answered when the room opened

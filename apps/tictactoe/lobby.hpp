@@ -7,12 +7,14 @@
 
 #include <nanocaf/component.hpp>
 #include <nanocaf/group.hpp>
+#include <nanocaf/metrics.hpp>
 
 namespace tictactoe {
 
 class lobby : public nanocaf::component {
 public:
   void setup() override;
+  void init() override;
   void after_init() override;
 
 private:
@@ -29,6 +31,7 @@ private:
   std::int64_t next_uid_ = 1;
   std::int64_t next_room_ = 1;
   bool push_pending_ = false;
+  nanocaf::metrics::gauge* rooms_gauge_ = nullptr;
 };
 
 } // namespace tictactoe
