@@ -32,7 +32,12 @@ void lobby::setup() {
     lobby_.add(s);
     return json{{"uid", s.uid()}, {"name", name}, {"rooms", waiting_rooms()}};
   });
-  handle("list", [this](nanocaf::session&) { return json{{"rooms", waiting_rooms()}}; });
+  // Players get onRoomList while they browse: from login or list until they sit in a room.
+  handle("list", [this](nanocaf::session& s) {
+    if (s.uid() > 0 && !lobby_.contains_session(s.id()))
+      lobby_.add(s);
+    return json{{"rooms", waiting_rooms()}};
+  });
   handle("create", [this](nanocaf::session& s, const json& req) { create(s, req); });
   // From rooms: how many players a room has, and when it is over.
   handle_internal("update", [this](nanocaf::session&, const json& u) {
@@ -40,12 +45,15 @@ void lobby::setup() {
     auto room = rooms_.find(id);
     if (room == rooms_.end())
       return json{{"known", false}};
+    for (auto& uid : u.value("seated", json::array())) // playing now: no more room lists
+      if (auto player = lobby_.member(uid.get<std::int64_t>()))
+        lobby_.leave(*player);
     if (u.value("status", "") == "over") {
       rooms_.erase(room);
       rooms_gauge_->set(static_cast<std::int64_t>(rooms_.size()));
-    }
-    else
+    } else {
       room->second.players = u.value("players", 0);
+    }
     list_changed();
     return json{{"known", true}};
   });

@@ -126,7 +126,10 @@ void room_service::finish(room& r, std::string reason) {
 }
 
 void room_service::report(const room& r) {
-  json update{{"roomId", r.id}, {"players", r.seats.size()},
+  auto seated = json::array();
+  for (auto& [seat, p] : r.seats)
+    seated.push_back(p.uid);
+  json update{{"roomId", r.id}, {"players", r.seats.size()}, {"seated", seated},
               {"status", r.game.over() ? "over" : r.seats.size() == 2 ? "playing" : "waiting"}};
   call<json>("lobby.update", update, call_timeout, [](const nanocaf::call_result<json>&) {});
 }

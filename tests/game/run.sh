@@ -11,9 +11,11 @@ bin=$1 mode=$2
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
 export NANOCAF_CLUSTER_BIN=$bin
 export NANOCAF_RUN_DIR=$(mktemp -d)
-# A base port per run below the ephemeral range, away from the other tests' fixed ones.
-export NANOCAF_CLUSTER_PORT=$(( 36000 + (RANDOM % 200) * 50 ))
+# A base port per run, below the ephemeral range (32768 and up) and the other tests. ports.
+export NANOCAF_CLUSTER_PORT=$(( 10000 + (RANDOM % 100) * 50 ))
 base=$NANOCAF_CLUSTER_PORT
+bots=$root/apps/bench/tictactoe_bots.js
+gates=tcp://127.0.0.1:$((base + 33)),tcp://127.0.0.1:$((base + 34))
 cleanup() {
   "$root/scripts/cluster.sh" down >/dev/null || true
   [ "${keep:-0}" = 1 ] || rm -rf "$NANOCAF_RUN_DIR"
@@ -47,11 +49,11 @@ wait_no_leaks() {
 sleep 1.5
 case "$mode" in
   normal)
-    node "$here/bots.js" --base "$base" --run "$NANOCAF_RUN_DIR" --games 200 || fail "the games"
+    node "$bots" --gates "$gates" --games 200 || fail "the games"
     wait_no_leaks ;;
   kill)
-    node "$here/bots.js" --base "$base" --run "$NANOCAF_RUN_DIR" --games 100 --move-pause 150 \
-      --kill-after 900 || fail "the games around the kill"
+    node "$bots" --gates "$gates" --games 100 --move-pause 150 \
+      --kill "$NANOCAF_RUN_DIR/backend1.pid" --kill-after 900 || fail "the games around the kill"
     wait_no_leaks backend1 ;;
   *) echo "usage: $0 TICTACTOE normal|kill"; exit 2 ;;
 esac
