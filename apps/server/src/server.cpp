@@ -11,17 +11,6 @@
 
 namespace nanocaf {
 
-namespace {
-
-server_options with_server_defaults(server_options o) {
-  // Clients over WebSocket on nano's usual port unless the code chose an address.
-  if (o.gateway.tcp_address.empty() && o.gateway.ws_address.empty())
-    o.gateway.ws_address = "127.0.0.1:3250";
-  return o;
-}
-
-} // namespace
-
 struct server::impl {
   server_options options;
   server_detail::flag_values values;
@@ -37,7 +26,7 @@ struct server::impl {
   bool running = false;
 
   impl(server_options o, std::string summary)
-    : options(with_server_defaults(std::move(o))), app(std::move(summary)) {
+    : options(std::move(o)), app(std::move(summary)) {
     server_detail::declare_flags(app, options, values);
   }
 };

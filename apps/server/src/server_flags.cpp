@@ -107,6 +107,8 @@ void declare_flags(CLI::App& app, server_options& o, flag_values& v) {
   app.allow_config_extras(false);
   app.get_formatter()->column_width(32);
   const char* g = "Operations";
+  v.log_level = o.log_level;
+  v.log_file = o.log_file;
   app.add_option("--log-level", v.log_level, "debug, info, warn, error or off")->group(g)->capture_default_str();
   app.add_option("--log-file", v.log_file, "log to this file, rotated at 64 MiB (empty: stderr)")->group(g);
   app.add_option("--metrics", o.metrics_address, "serve Prometheus metrics at http://ADDRESS/metrics (empty: off)")->group(g);

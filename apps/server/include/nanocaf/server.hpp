@@ -26,11 +26,18 @@ class App;
 
 namespace nanocaf {
 
+/// WebSocket clients (and the web folder) on nano's usual 127.0.0.1:3250.
+inline gateway_options default_client_gateway() {
+  gateway_options o;
+  o.ws_address = "127.0.0.1:3250";
+  return o;
+}
+
 struct server_options {
   runtime_options runtime;
-  /// Clients: gateway.tcp_address and/or gateway.ws_address (both empty: no clients here, a
-  /// backend). By default WebSocket clients on 127.0.0.1:3250 (--ws, --tcp).
-  gateway_options gateway;
+  /// Clients: gateway.tcp_address and/or gateway.ws_address (--tcp, --ws); both empty: no
+  /// clients on this node (a backend, a master).
+  gateway_options gateway = default_client_gateway();
   /// Set (with service_address, and master_address or is_master) to join a cluster; --listen
   /// sets it from the command line. Without it the node is alone.
   std::optional<cluster::options> cluster;
@@ -38,6 +45,9 @@ struct server_options {
   std::string metrics_address;
   /// The kick reason clients read when the server stops.
   std::string shutdown_reason = "server shutdown";
+  /// Defaults of --log-level (debug, info, warn, error, off) and --log-file (empty: stderr).
+  std::string log_level = "info";
+  std::string log_file;
 };
 
 class server {
