@@ -47,7 +47,7 @@ struct copies {
     if (f.state)
       wiring::adopt(to, *f.state);
     else
-      wiring::acknowledge(to, f.applied_seq);
+      wiring::acknowledge(to, f.replica_id, f.applied_seq);
     ASSERT_GE(wiring::state_version(to), f.version) << "the node would refuse this request";
   }
   // What `node` sent reaches the gate (before its reply does).
@@ -128,4 +128,57 @@ TEST(ClientState, NodeBindingsTravelAndRoutingsOwnChoicesDoNot) {
   c.b.unbind_node("room");
   c.deliver(*c.b_out, "b");
   EXPECT_FALSE(c.gate.find_node("room"));
+}
+
+TEST(ClientState, AChangeLostOnTheWayIsSentAgainAndAppliedInOrder) {
+  copies c;
+  c.forward(c.a, "a");
+  c.a.set("first", 1);
+  c.a.set("second", 2);
+  c.a_out->changes.pop_front(); // "first" never reaches the gate
+  c.deliver(*c.a_out, "a");     // "second" comes after a gap: not applied out of order
+  EXPECT_FALSE(c.gate.has("second"));
+  c.forward(c.a, "a"); // the gate sends its copy; a replays both and sends them again
+  EXPECT_EQ(c.a.get<int>("first"), 1);
+  EXPECT_EQ(c.a.get<int>("second"), 2);
+  c.deliver(*c.a_out, "a");
+  EXPECT_EQ(c.gate.get<int>("first"), 1);
+  EXPECT_EQ(c.gate.get<int>("second"), 2);
+  c.deliver(*c.a_out, "a"); // duplicates change nothing
+  c.forward(c.b, "b");
+  EXPECT_EQ(c.b.state(), c.gate.state());
+}
+
+TEST(ClientState, ANewCopyOnARestartedNodeStartsAfreshAndOldChangesAreNotReplayed) {
+  copies c;
+  c.forward(c.a, "a");
+  c.a.set("room", 1);
+  c.deliver(*c.a_out, "a");
+  c.gate.set("room", 2); // changed since, on the gate
+  // The same node registers again (a master restart makes every node look new): the copy
+  // gets the whole state but must not replay its applied "room = 1" over the newer value.
+  c.forward(c.a, "a", 2);
+  EXPECT_EQ(c.a.get<int>("room"), 2);
+  EXPECT_EQ(c.gate.get<int>("room"), 2);
+  // A new process on that node: a fresh copy whose first change is its seq 1.
+  auto fresh_out = std::make_shared<change_outlet>();
+  auto fresh = c.open(fresh_out);
+  c.forward(fresh, "a", 3);
+  EXPECT_EQ(fresh.get<int>("room"), 2);
+  fresh.set("level", 5);
+  c.deliver(*fresh_out, "a");
+  EXPECT_EQ(c.gate.get<int>("level"), 5) << "a new copy's seq 1 is not taken for a duplicate";
+}
+
+TEST(ClientState, ACopyFromAnotherNodeDoesNotOverwriteOneTheGateKeeps) {
+  copies c;
+  c.forward(c.a, "a");
+  c.gate.set("room", 2);
+  c.forward(c.a, "a");
+  auto older = wiring::snapshot(c.b); // b's view: nothing
+  wiring::adopt(c.a, older);
+  EXPECT_EQ(c.a.get<int>("room"), 2);
+  auto fresh = c.open(std::make_shared<change_outlet>());
+  wiring::adopt(fresh, wiring::snapshot(c.a)); // a node new to the client takes it
+  EXPECT_EQ(fresh.get<int>("room"), 2);
 }

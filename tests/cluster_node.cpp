@@ -89,6 +89,15 @@ public:
       else
         call(route, j.at("body"), std::chrono::seconds(2), done);
     });
+    // A call for the client to a handler that changes its state: the callback reads it here.
+    handle("callset", [this](nanocaf::session& s, const json& j) {
+      auto mid = s.last_mid();
+      auto key = j.at("k").get<std::string>();
+      call(s, j.at("route").get<std::string>(), json{{"k", key}, {"v", j.at("v")}},
+           std::chrono::seconds(2), [s, mid, key](const nanocaf::call_reply& r) {
+             s.response_to(mid, json{{"code", r.code}, {"seen", s.value(key)}});
+           });
+    });
     handle("join", [this](nanocaf::session& s, const nanocaf::bytes&) {
       room_.add(s);
       return json{{"members", room_.count()}};

@@ -120,7 +120,9 @@ TEST_F(routing, RouteByKeySendsAllMessagesOfARoomToOneNode) {
   auto by_client = choose(a, route_by_client);
   EXPECT_EQ(choose(a, fn, nullptr, "not json"), by_client);
   EXPECT_EQ(choose(a, fn, nullptr, R"({"other":1})"), by_client);
-  EXPECT_EQ(choose(a, fn, nullptr, std::string(100000, '[')), by_client);
+  auto deep = std::string(R"({"a":)") + std::string(100, '[') + std::string(100, ']') + R"(,"roomId":1})";
+  EXPECT_EQ(choose(a, fn, nullptr, deep), by_client); // valid JSON, too deep to parse on a gate
+  EXPECT_EQ(choose(a, fn, nullptr, R"({"roomId":1})"), choose(b, fn, nullptr, R"({"roomId":1})"));
 }
 
 TEST(JsonField, TheRouteFirstThenTheServiceStringsAndIntegers) {

@@ -1,6 +1,7 @@
 // The outlet of a call's transient session: the handler's response completes the call; its
 // pushes go to the client the call was made for, if any. A call whose handler drops the
 // session without answering completes with 504.
+#include <algorithm>
 #include <atomic>
 
 #include "detail/call_outlet.hpp"
@@ -29,6 +30,14 @@ void call_outlet::complete(call_reply reply) {
     return;
   if (!done_)
     return;
+  if (auto made = changes_made_.load(std::memory_order_acquire); made > 0 && client_) {
+    // The reply does not wait for the gate's stream: it carries every change the gate may
+    // lack, in order (the gate applies each once), so the caller's callback sees them.
+    auto& core = *client_->core();
+    std::lock_guard<std::mutex> guard{core.mu};
+    reply.client_changes.assign(core.unacked.begin(), core.unacked.end());
+    reply.changes_made = std::min(made, reply.client_changes.size());
+  }
   // runtime::call hands its caller's callback over to the caller's actor (component::call
   // does too); this only guards the destructor, where an exception would end the process.
   try {
@@ -66,8 +75,14 @@ void call_outlet::close() {
 }
 
 void call_outlet::changed(const state_change& change) {
-  if (client_)
-    detail::change_state(*client_->core(), change, true);
+  if (!client_)
+    return;
+  // To the client's gate, and with the reply (see complete).
+  state_change sent;
+  sent.seq = 0;
+  detail::change_state(*client_->core(), change, true, &sent);
+  if (sent.seq != 0)
+    changes_made_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 } // namespace nanocaf::detail

@@ -2,6 +2,7 @@
 // described in nanocaf/wiring/client_state.hpp).
 #include <algorithm>
 #include <limits>
+#include <random>
 
 #include "detail/session_core.hpp"
 #include "nanocaf/log.hpp"
@@ -93,7 +94,7 @@ wiring::replica& replica_of(session_core& core, const std::string& node) {
   for (auto& r : core.replicas)
     if (r.node == node)
       return r;
-  return core.replicas.emplace_back(wiring::replica{node, 0, unknown_version, 0});
+  return core.replicas.emplace_back(wiring::replica{node, 0, unknown_version, 0, 0});
 }
 
 wiring::client_state snapshot_locked(const session_core& core) {
@@ -107,17 +108,36 @@ wiring::client_state snapshot_locked(const session_core& core) {
 
 } // namespace
 
-errc change_state(session_core& core, state_change change, bool emit) {
+// A remote session's changes kept for sending again: more means the gate has not answered
+// for long (its node gone, or a gate that cannot take them: nano's, unary calls).
+constexpr std::size_t max_unacked = 1024;
+
+std::uint64_t new_replica_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t id = 0;
+  while (id == 0)
+    id = rng();
+  return id;
+}
+
+errc change_state(session_core& core, state_change change, bool emit, state_change* emitted) {
   std::lock_guard<std::mutex> guard{core.mu};
   auto result = apply_locked(core, change);
   if (result == outcome::too_large)
     return errc::state_too_large;
   if (result == outcome::unchanged || !emit || !core.out->forwards_messages())
     return errc::ok;
-  // Numbered and sent under the lock: the gate gets one session's changes in their order.
+  // Numbered and sent under the lock: the gate gets one copy's changes in their order.
+  if (core.replica_id == 0)
+    core.replica_id = new_replica_id();
+  change.replica = core.replica_id;
   change.seq = core.next_seq++;
   core.unacked.push_back(change);
+  if (core.unacked.size() > max_unacked)
+    core.unacked.pop_front();
   core.out->changed(change);
+  if (emitted)
+    *emitted = change;
   return errc::ok;
 }
 
@@ -131,15 +151,15 @@ forward_state prepare_forward(const session& s, const std::string& node, std::ui
   auto& core = *s.core();
   std::lock_guard<std::mutex> guard{core.mu};
   auto& r = detail::replica_of(core, node);
-  if (r.epoch != epoch) {
-    if (r.epoch != 0) // the node registered again: a new process, with none of our state
-      r.applied_seq = 0;
+  if (r.epoch != epoch) { // registered again (maybe a new process): send the whole state
     r.epoch = epoch;
     r.version = detail::unknown_version;
   }
-  forward_state f{core.state_version, r.applied_seq, std::nullopt};
+  forward_state f{core.state_version, r.replica_id, r.applied_seq, std::nullopt};
   if (r.version != core.state_version) {
     f.state = detail::snapshot_locked(core);
+    f.state->from_gate = true;
+    f.state->replica_id = r.replica_id;
     f.state->applied_seq = r.applied_seq;
     r.version = core.state_version;
   }
@@ -154,9 +174,21 @@ void apply_remote_change(const session& s, const std::string& node, const state_
     r.version = detail::unknown_version;
     return;
   }
+  if (change.replica != r.replica_id) { // another copy on that node (a restart): from its start
+    r.replica_id = change.replica;
+    r.applied_seq = 0;
+  }
+  if (change.seq <= r.applied_seq)
+    return; // sent again: applied already
+  if (change.seq != r.applied_seq + 1) {
+    // One went missing on the way: the node gets the whole state with its next request and
+    // sends again what follows r.applied_seq.
+    r.version = detail::unknown_version;
+    return;
+  }
   auto before = core.state_version;
   auto result = detail::apply_locked(core, change);
-  r.applied_seq = std::max(r.applied_seq, change.seq);
+  r.applied_seq = change.seq;
   if (result == detail::outcome::too_large) {
     // The node took it under a larger bound: it gets this gate's copy back with its next request.
     log::warn("session ", core.id, ": a change from ", node,
@@ -175,6 +207,9 @@ client_state snapshot(const session& s) {
 void adopt(const session& s, const client_state& state) {
   auto& core = *s.core();
   std::lock_guard<std::mutex> guard{core.mu};
+  bool has_own = core.state_version != 0 || core.replica_id != 0 || !core.data.empty();
+  if (!state.from_gate && has_own)
+    return; // the gate keeps this copy up to date; another node's view may be older
   auto data = nlohmann::json::parse(state.data, nullptr, false);
   core.data = data.is_object() ? std::move(data) : nlohmann::json::object();
   core.data_bytes = detail::object_size(core.data);
@@ -183,18 +218,39 @@ void adopt(const session& s, const client_state& state) {
   for (auto& [service, node] : state.routes)
     core.route_bindings[service] = node;
   core.state_version = state.version;
-  // What this node changed after the gate made its copy: replayed, so no write is lost.
-  while (!core.unacked.empty() && core.unacked.front().seq <= state.applied_seq)
+  if (!state.from_gate)
+    return;
+  // What this copy changed that the gate had not applied: replayed, so no write is lost, and
+  // sent again, in case it was lost on the way (the gate ignores what it has).
+  auto applied = state.replica_id == core.replica_id ? state.applied_seq : 0;
+  while (!core.unacked.empty() && core.unacked.front().seq <= applied)
     core.unacked.pop_front();
-  for (auto& change : core.unacked)
+  for (auto& change : core.unacked) {
     detail::apply_locked(core, change);
+    core.out->changed(change);
+  }
 }
 
-void acknowledge(const session& s, std::uint64_t seq) {
+void acknowledge(const session& s, std::uint64_t replica_id, std::uint64_t seq) {
   auto& core = *s.core();
   std::lock_guard<std::mutex> guard{core.mu};
+  if (replica_id != core.replica_id)
+    return;
   while (!core.unacked.empty() && core.unacked.front().seq <= seq)
     core.unacked.pop_front();
+}
+
+void apply_call_changes(const session& client, const std::string& node,
+                        const std::vector<state_change>& changes, std::size_t made) {
+  if (!client.out()->forwards_messages()) { // the client's gate: the authoritative copy
+    for (auto& change : changes)
+      apply_remote_change(client, node, change);
+    return;
+  }
+  auto& core = *client.core();
+  std::lock_guard<std::mutex> guard{core.mu};
+  for (auto i = changes.size() - std::min(made, changes.size()); i < changes.size(); ++i)
+    detail::apply_locked(core, changes[i]);
 }
 
 std::uint64_t state_version(const session& s) {
@@ -204,12 +260,13 @@ std::uint64_t state_version(const session& s) {
 
 void remember_node(const session& s, const std::string& service, const std::string& node) {
   std::lock_guard<std::mutex> guard{s.core()->mu};
-  s.core()->route_bindings[service] = node;
+  s.core()->sticky_routes[service] = node;
 }
 
 void forget_node(const session& s, const std::string& service) {
   std::lock_guard<std::mutex> guard{s.core()->mu};
   s.core()->route_bindings.erase(service);
+  s.core()->sticky_routes.erase(service);
 }
 
 } // namespace nanocaf::wiring

@@ -242,10 +242,11 @@ void session::unbind_node(const std::string& service) const {
 
 std::optional<std::string> session::find_node(const std::string& service) const {
   std::lock_guard<std::mutex> guard{core_->mu};
-  auto i = core_->route_bindings.find(service);
-  if (i == core_->route_bindings.end())
-    return std::nullopt;
-  return i->second;
+  if (auto pin = core_->route_bindings.find(service); pin != core_->route_bindings.end())
+    return pin->second;
+  if (auto sticky = core_->sticky_routes.find(service); sticky != core_->sticky_routes.end())
+    return sticky->second;
+  return std::nullopt;
 }
 
 void session::on_closed(std::function<void(const session&)> fn) const {

@@ -97,7 +97,7 @@ grpc::Status inbound::forward(const nanocaf::cluster::Forward& m) {
   auto to = member();
   if (!to)
     return stopping();
-  wiring::forward_state state{m.stateversion(), m.appliedseq(), std::nullopt};
+  wiring::forward_state state{m.stateversion(), m.replicaid(), m.appliedseq(), std::nullopt};
   if (m.has_state())
     state.state = from_proto(m.state());
   codec::message msg = is_request

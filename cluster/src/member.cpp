@@ -280,11 +280,15 @@ void forward(self_ptr self, forward_msg& f) {
   // entry goes too: otherwise a flooding client would fill the table for a minute.
   caf::actor me = caf::actor_cast<caf::actor>(self);
   std::int64_t sid = gate_session; // structured bindings cannot be captured in C++17
-  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid](const call_failure& err) {
-    reply_failure(origin, mid, reply_code_of(err),
-                  "node " + node + " did not take " + route + ": " + describe(err));
-    if (mid != 0)
-      caf::anon_send(me, response_seen_atom::value, sid, mid);
+  bool tracked = mid != 0 && gate == st.self.service_address;
+  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid,
+                 tracked](const call_failure& err) {
+    auto detail = "node " + node + " did not take " + route + ": " + describe(err);
+    if (tracked) // answered by the member, once: the node may be failed as lost meanwhile
+      caf::anon_send(me, request_failed_atom::value, sid, mid,
+                     static_cast<std::int32_t>(reply_code_of(err)), std::move(detail));
+    else
+      reply_failure(origin, mid, reply_code_of(err), detail);
   };
   nanocaf::cluster::Envelope e;
   auto& fwd = *e.mutable_forward();
@@ -308,6 +312,7 @@ void forward(self_ptr self, forward_msg& f) {
     auto state = wiring::prepare_forward(f.origin, node, st.epochs[node]);
     fwd.set_stateversion(state.version);
     fwd.set_appliedseq(state.applied_seq);
+    fwd.set_replicaid(state.replica_id);
     if (state.state)
       to_proto(*state.state, *fwd.mutable_state());
   } else {
@@ -339,7 +344,7 @@ bool bring_state_up_to_date(const session& s, const wiring::forward_state& f) {
     wiring::adopt(s, *f.state);
     return true;
   }
-  wiring::acknowledge(s, f.applied_seq);
+  wiring::acknowledge(s, f.replica_id, f.applied_seq);
   return wiring::state_version(s) >= f.version;
 }
 
@@ -369,7 +374,12 @@ void call_in(self_ptr self, call_in_msg& in) {
   if (!in.gate.empty())
     client = remote_session(self, in.gate, in.gate_session);
   auto& rt = *self->state.rt;
-  auto call = rt.open_call_session(std::move(client), std::move(in.done));
+  auto done = [done = std::move(in.done), node = self->state.self.service_address](call_reply r) {
+    if (!r.client_changes.empty())
+      r.changes_node = node;
+    done(std::move(r));
+  };
+  auto call = rt.open_call_session(std::move(client), std::move(done));
   if (in.state)
     wiring::adopt(call, *in.state); // the caller's view of the client, newer than ours
   rt.dispatch(call, std::move(in.msg));
@@ -412,15 +422,22 @@ void call_out(self_ptr self, call_out_msg& c) {
               describe(err));
     done({code, generic_error_text(code), {}, id});
   };
-  job.start = [req = std::move(req), done, timeout](stubs& io, call_done finished) {
+  job.start = [req = std::move(req), done, timeout, client = c.client](stubs& io, call_done finished) {
     async_call<nanocaf::cluster::CallRequest, nanocaf::cluster::CallReply>(
       io, timeout, req,
       [&io](auto* ctx, auto* rq, auto* rs, auto cb) {
         io.pick().peer->async()->Call(ctx, rq, rs, std::move(cb));
       },
-      [done, finished](const grpc::Status& status, nanocaf::cluster::CallReply& reply) {
-        if (status.ok())
+      [done, finished, client](const grpc::Status& status, nanocaf::cluster::CallReply& reply) {
+        if (status.ok()) {
+          if (client && reply.changes_size() > 0) { // before the caller reads the client's state
+            std::vector<state_change> changes;
+            for (auto& c : reply.changes())
+              changes.push_back(from_proto(c));
+            wiring::apply_call_changes(*client, reply.changes(0).node(), changes, reply.changesmade());
+          }
           done({reply.code(), reply.error(), std::move(*reply.mutable_data()), reply.errorid()});
+        }
         finished(status);
       });
   };
@@ -638,6 +655,14 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     [=](remote_closed_atom, std::int64_t sid) { remote_closed(self, sid); },
     [=](response_seen_atom, std::int64_t sid, std::uint64_t mid) {
       self->state.pending.erase({sid, mid});
+    },
+    [=](request_failed_atom, std::int64_t sid, std::uint64_t mid, std::int32_t code,
+        const std::string& detail) {
+      auto& pending = self->state.pending;
+      if (auto p = pending.find({sid, mid}); p != pending.end()) {
+        reply_failure(p->second.origin, mid, code, detail);
+        pending.erase(p);
+      }
     },
   };
 }

@@ -72,6 +72,7 @@ struct peer_state {
   caf::actor watcher;
   std::chrono::milliseconds probe_interval{250};
   bool reachable = true;
+  int failing_probes = 0; // in a row: one failed connect is not yet a dead node
   static inline const char* name = "nanocaf.peer";
 
   ~peer_state() {
@@ -389,8 +390,10 @@ void probe(self_ptr self) {
   for (auto& channel : st.channels)
     if (channel->GetState(true) != GRPC_CHANNEL_TRANSIENT_FAILURE)
       all_failing = false;
-  if (all_failing == st.reachable) {
-    st.reachable = !all_failing;
+  st.failing_probes = all_failing ? st.failing_probes + 1 : 0;
+  bool reachable = st.failing_probes < 2;
+  if (reachable != st.reachable) {
+    st.reachable = reachable;
     caf::anon_send(st.watcher, reachability_atom::value, st.address, st.reachable);
   }
   self->delayed_send(self, st.probe_interval, probe_atom::value);
@@ -417,6 +420,11 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
     // A distinct channel argument keeps gRPC from sharing one connection among them.
     grpc::ChannelArguments args;
     args.SetInt("nanocaf.channel_index", static_cast<int>(i));
+    // A node that comes back is tried again within a second, not after gRPC's default
+    // backoff of up to two minutes (it is left out of routing meanwhile).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     auto channel =
       grpc::CreateCustomChannel(address, settings.security->channel_credentials(), args);
     if (settings.channels)

@@ -39,6 +39,8 @@ std::uint64_t weight(std::string_view key, std::string_view node) {
 // Key routing parses client payloads on the gate: the depth limit that guards the handlers'
 // decoding guards this too.
 constexpr std::size_t max_key_json_depth = 64;
+// ... and bounds what it parses: a key sits in a small payload.
+constexpr std::size_t max_key_json_bytes = 16 * 1024;
 
 } // namespace
 
@@ -59,7 +61,13 @@ std::string choose_node(const route_request& request, const std::vector<std::str
     for (auto& addr : candidates)
       if (auto m = members.find(addr); m != members.end())
         infos.push_back(m->second);
-    auto chosen = route(request, infos);
+    std::string chosen;
+    try {
+      chosen = route(request, infos);
+    } catch (const std::exception& e) { // an application's function, on every message
+      log::warn("route function threw for ", request.route, ": ", e.what());
+      return {};
+    }
     if (!chosen.empty() || client.valid())
       return chosen; // asked again for the next message: no binding
     return pick_at_random(candidates, rng);
@@ -111,6 +119,7 @@ key_function json_field(std::map<std::string, std::string> field_by_route_or_ser
     if (field == fields.end())
       field = fields.find(request.service);
     if (field == fields.end() || request.payload.empty() ||
+        request.payload.size() > detail::max_key_json_bytes ||
         nanocaf::detail::json_nested_deeper_than(request.payload, detail::max_key_json_depth))
       return std::nullopt;
     auto body = nlohmann::json::parse(request.payload, nullptr, false);

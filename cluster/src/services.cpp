@@ -139,6 +139,12 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
     resp->set_error(std::move(r.error));
     resp->set_data(std::move(r.data));
     resp->set_errorid(std::move(r.error_id));
+    for (auto& change : r.client_changes) {
+      auto& c = *resp->add_changes();
+      to_proto(change, c);
+      c.set_node(r.changes_node);
+    }
+    resp->set_changesmade(static_cast<std::uint32_t>(r.changes_made));
     reactor->Finish(grpc::Status::OK);
   };
   call_in_msg in{req->gateaddr(), req->sessionid(),

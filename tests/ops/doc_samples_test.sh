@@ -55,7 +55,7 @@ open(os.path.join(work, "flags"), "w").write("\n".join(flags) + "\n")
 
 # The prelude of fragments: every public header.
 headers = []
-for inc in sorted(glob.glob(os.path.join(src, "*", "include"))):
+for inc in sorted(glob.glob(os.path.join(src, "*", "include")) + glob.glob(os.path.join(src, "apps", "*", "include"))):
     for h in sorted(glob.glob(os.path.join(inc, "nanocaf", "**", "*.hpp"), recursive=True)):
         headers.append(os.path.relpath(h, inc))
 prelude = "".join('#include <%s>\n' % h for h in headers)

@@ -6,16 +6,28 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "nanocaf/outlet.hpp"
 
 namespace nanocaf {
 
 struct call_reply {
+  call_reply(int code = 0, std::string error = {}, std::string data = {}, std::string error_id = {})
+    : code(code), error(std::move(error)), data(std::move(data)), error_id(std::move(error_id)) {}
+
   /// 0 on success; otherwise an error-reply code: 404 no handler, 400 bad payload, 500 the
   /// handler failed, 503 the node could not be reached, 504 no reply in time.
   int code = 0;
   std::string error;
   std::string data; // the serialised reply when code is 0
   std::string error_id; // set for failures whose detail is in a log line with this id
+  /// Set by the framework for a call made for a client on another node: the changes of the
+  /// callee's copy of the client's state that its gate may lack (the handler's are the last
+  /// `changes_made`), applied to the caller's copy before its callback runs.
+  std::vector<state_change> client_changes;
+  std::size_t changes_made = 0;
+  std::string changes_node; // the node that made them
 
   bool ok() const noexcept { return code == 0; }
 };

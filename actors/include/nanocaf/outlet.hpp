@@ -21,7 +21,10 @@ struct state_change {
   std::string key;      // set/remove: the key; route/unroute: the service
   nlohmann::json value; // set: the value; restore: the whole object; route: the node address
   std::int64_t uid = 0; // bind
-  std::uint64_t seq = 0; // per (session, node), from 1: how the gate acknowledges changes
+  /// Set by the framework: the copy that made the change (random per remote session) and its
+  /// number there, from 1, so that the gate applies each change once and in order.
+  std::uint64_t replica = 0;
+  std::uint64_t seq = 0;
 };
 
 class outlet {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "nanocaf/call.hpp"
 #include "nanocaf/outlet.hpp"
@@ -34,6 +36,7 @@ public:
 private:
   std::optional<session> client_;
   call_handler done_;
+  std::atomic<std::size_t> changes_made_{0}; // by the handler, to a client of another node
   std::atomic<bool> completed_{false};
   std::string text_ = "call";
 };

@@ -69,11 +69,13 @@ struct session_core {
   nlohmann::json data = nlohmann::json::object();
   std::size_t data_bytes = 0; // keys plus values as JSON text, for max_client_state
   std::uint64_t state_version = 0; // +1 per change, on every copy (see wiring/client_state.hpp)
-  std::unordered_map<std::string, std::string> route_bindings; // service -> node address
+  std::unordered_map<std::string, std::string> route_bindings; // bind_node pins: they travel
+  std::unordered_map<std::string, std::string> sticky_routes;  // routing's own choices: local
   // On the client's gate: what each node serving it holds of its state.
   std::vector<wiring::replica> replicas;
-  // On a remote session: changes sent to the gate and not acknowledged yet, replayed on a
-  // newer copy from the gate.
+  // On a remote session: its replica id (0 until its first change), and the changes sent to
+  // the gate and not acknowledged yet, replayed on a newer copy from the gate and sent again.
+  std::uint64_t replica_id = 0;
   std::uint64_t next_seq = 1;
   std::deque<state_change> unacked;
   std::vector<closed_callback> callbacks;
@@ -85,9 +87,11 @@ struct session_core {
 };
 
 /// Applies `change` to the session's state (under its lock) and bumps its version; with
-/// `emit`, tells the outlet (a remote session's gate). errc::state_too_large when a set or
-/// restore would pass the bound (nothing changes).
-errc change_state(session_core& core, state_change change, bool emit);
+/// `emit`, tells the outlet (a remote session's gate), numbered, and copies what it sent to
+/// `emitted` when given. errc::state_too_large when a set or restore would pass the bound
+/// (nothing changes).
+errc change_state(session_core& core, state_change change, bool emit,
+                  state_change* emitted = nullptr);
 
 /// Marks the session closed and runs every on-closed callback once (node-wide hooks first).
 /// false when it had already closed.

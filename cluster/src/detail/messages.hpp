@@ -96,6 +96,7 @@ using leave_atom = caf::atom_constant<caf::atom("leave")>;              // DelMe
 using local_closed_atom = caf::atom_constant<caf::atom("lclosed")>;     // our client's session ended
 using remote_closed_atom = caf::atom_constant<caf::atom("rclosed")>;    // SessionClosed{sid}
 using response_seen_atom = caf::atom_constant<caf::atom("respseen")>;   // HandleResponse{sid, id}
+using request_failed_atom = caf::atom_constant<caf::atom("reqfailed")>; // a forward not taken
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using register_tick_atom = caf::atom_constant<caf::atom("regtick")>;
 using registered_atom = caf::atom_constant<caf::atom("registered")>;

@@ -10,6 +10,8 @@ namespace nanocaf::cluster::detail {
 inline void to_proto(const wiring::client_state& st, nanocaf::cluster::ClientState& p) {
   p.set_version(st.version);
   p.set_appliedseq(st.applied_seq);
+  p.set_replicaid(st.replica_id);
+  p.set_fromgate(st.from_gate);
   p.set_uid(st.uid);
   p.set_data(st.data);
   for (auto& [service, node] : st.routes)
@@ -20,6 +22,8 @@ inline wiring::client_state from_proto(const nanocaf::cluster::ClientState& p) {
   wiring::client_state st;
   st.version = p.version();
   st.applied_seq = p.appliedseq();
+  st.replica_id = p.replicaid();
+  st.from_gate = p.fromgate();
   st.uid = p.uid();
   st.data = p.data();
   st.routes.assign(p.routes().begin(), p.routes().end());
@@ -29,6 +33,7 @@ inline wiring::client_state from_proto(const nanocaf::cluster::ClientState& p) {
 inline void to_proto(const state_change& c, nanocaf::cluster::StateChange& p) {
   p.set_kind(static_cast<nanocaf::cluster::StateChange::Kind>(c.what));
   p.set_seq(c.seq);
+  p.set_replica(c.replica);
   p.set_key(c.key);
   if (!c.value.is_null())
     p.set_value(c.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -39,6 +44,7 @@ inline state_change from_proto(const nanocaf::cluster::StateChange& p) {
   state_change c;
   c.what = static_cast<state_change::kind>(p.kind());
   c.seq = p.seq();
+  c.replica = p.replica();
   c.key = p.key();
   if (!p.value().empty())
     c.value = nlohmann::json::parse(p.value(), nullptr, false);

@@ -70,8 +70,8 @@ route_function route_by_key(key_function key_of, route_function otherwise = rout
 
 /// Key function: the JSON field named for the message's route ("room.join") or, failing
 /// that, for its service ("room"), e.g. json_field({{"room", "roomId"}}); a string field is
-/// the key as it is, a number its decimal text. No field, or a payload that is not a JSON
-/// object: no key.
+/// the key as it is, an integer its decimal text. No field, or a payload that is not a JSON
+/// object (or over 16 KiB, or nested deeper than 64): no key.
 key_function json_field(std::map<std::string, std::string> field_by_route_or_service);
 
 struct options {
@@ -121,11 +121,12 @@ struct options {
   /// On a client's gate: called once for each client whose messages went to a node that is
   /// lost: its connections are refused (the process died; seen within about two
   /// reachability_probe periods), or it left or was evicted. What lived there for the client
-  /// (a room) is gone: tell the client (push, kick). Runs on the cluster's actor: do not block.
+  /// (a room) is gone: tell the client (push, kick). Runs on the client's session actor: do
+  /// not block.
   std::function<void(const session& client, const member_info& node)> on_node_lost;
   /// How often this node looks at its connections to the nodes it talks to. A node whose
-  /// connections are all refused gets no new messages (requests pending on it get a 503 at
-  /// once) until one connects again or the master evicts it.
+  /// connections are all refused at two looks in a row gets no new messages (requests pending
+  /// on it get a 503 at once) until one connects again or the master evicts it.
   std::chrono::milliseconds reachability_probe = std::chrono::milliseconds(250);
   /// A shared secret: sent with every node-to-node call (gRPC metadata nanocaf-cluster-secret)
   /// and required of every call this node serves; a call without it is refused with
