@@ -1,4 +1,4 @@
-#include "nanocaf/deferred_writes.hpp"
+#include "detail/deferred_writes.hpp"
 
 #include <utility>
 #include <vector>

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "detail/session_core.hpp"
-#include "nanocaf/deferred_writes.hpp"
+#include "detail/deferred_writes.hpp"
 
 namespace nanocaf {
 

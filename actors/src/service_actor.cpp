@@ -6,7 +6,7 @@
 #include "detail/node_metrics.hpp"
 #include "detail/service_host.hpp"
 #include "detail/session_core.hpp"
-#include "nanocaf/deferred_writes.hpp"
+#include "detail/deferred_writes.hpp"
 #include "nanocaf/log.hpp"
 
 namespace nanocaf::detail {

@@ -15,7 +15,7 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
-#include "nanocaf/deferred_writes.hpp"
+#include "detail/deferred_writes.hpp"
 
 namespace nanocaf::detail {
 

@@ -1,16 +1,13 @@
-// greeter: the smallest complete nanocaf server outside nanocaf's tree. One component with two
-// handlers, clients over TCP and WebSocket, and, given a master, a place in a cluster.
-//   greeter TCP_PORT WS_PORT [GRPC_ADDRESS MASTER_ADDRESS]
+// greeter: the smallest complete nanocaf server outside nanocaf's tree, on nanocaf::server. One
+// component with two handlers; the server's flags give it clients and, with --listen and
+// --master, a place in a cluster.
+//   greeter --tcp 127.0.0.1:3251 --ws 127.0.0.1:3250 [--listen HOST:PORT --master HOST:PORT]
 #include <iostream>
-#include <memory>
 #include <string>
 
-#include <nanocaf/cluster/cluster.hpp>
 #include <nanocaf/component.hpp>
-#include <nanocaf/gateway/gateway.hpp>
-#include <nanocaf/gateway/signals.hpp>
 #include <nanocaf/group.hpp>
-#include <nanocaf/runtime.hpp>
+#include <nanocaf/server.hpp>
 
 struct hello_request {
   std::string name;
@@ -40,38 +37,11 @@ private:
 };
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 5) {
-    std::cerr << "usage: greeter TCP_PORT WS_PORT [GRPC_ADDRESS MASTER_ADDRESS]\n";
-    return 2;
-  }
-  nanocaf::block_shutdown_signals();
-  try {
-    nanocaf::runtime rt;
-    rt.add<greeter>(nanocaf::with_name("greeter"));
-    std::unique_ptr<nanocaf::cluster::node> cluster;
-    if (argc == 5) {
-      nanocaf::cluster::options opts;
-      opts.service_address = argv[3];
-      opts.master_address = argv[4];
-      cluster = std::make_unique<nanocaf::cluster::node>(rt, opts);
-    }
-    rt.start();
-    if (cluster)
-      cluster->start();
-    nanocaf::gateway_options gw;
-    gw.tcp_address = std::string{"127.0.0.1:"} + argv[1];
-    gw.ws_address = std::string{"127.0.0.1:"} + argv[2];
-    nanocaf::gateway gate{rt, gw};
-    gate.start();
-    std::cout << "greeter: tcp " << gate.tcp_port() << ", ws " << gate.ws_port() << std::endl;
-    nanocaf::wait_for_shutdown_signal();
-    gate.stop();
-    if (cluster)
-      cluster->stop();
-    rt.stop();
-  } catch (const std::exception& e) {
-    std::cerr << "greeter: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  nanocaf::server srv{{}, "greeter: the smallest complete nanocaf server outside nanocaf's tree"};
+  srv.add<greeter>(nanocaf::with_name("greeter"));
+  srv.on_started([](nanocaf::server& s) {
+    std::cout << "greeter: tcp " << s.client_gateway()->tcp_port() << ", ws "
+              << s.client_gateway()->ws_port() << std::endl;
+  });
+  return srv.run(argc, argv);
 }

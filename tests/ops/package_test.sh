@@ -9,6 +9,12 @@ source "$(dirname "$0")/common.sh"
 
 echo "--- cmake --install"
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+echo "--- only public headers are installed"
+private=$(cd "$work/prefix/include" && find . -path '*/detail/*' -o -path '*/wiring/*' -o -path '*/src/*' \
+  -o -name 'chat.pb.h' -o -name 'deferred_writes.hpp')
+if [ -n "$private" ]; then
+  echo "FAIL: private headers installed:"; echo "$private"; exit 1
+fi
 echo "--- configure and build the example against $work/prefix"
 cmake -S "$root/apps/external_example" -B "$work/example" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" ||
@@ -16,7 +22,7 @@ cmake -S "$root/apps/external_example" -B "$work/example" -G Ninja \
 cmake --build "$work/example" -j2 > "$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; exit 1; }
 
 tcp=$(free_port) ws=$(free_port)
-"$work/example/greeter" "$tcp" "$ws" > "$work/greeter.log" 2>&1 &
+"$work/example/greeter" --tcp "127.0.0.1:$tcp" --ws "127.0.0.1:$ws" > "$work/greeter.log" 2>&1 &
 pids+=($!)
 wait_port "$ws"
 

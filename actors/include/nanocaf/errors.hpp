@@ -24,7 +24,7 @@ enum class errc : std::uint8_t {
 
 const char* to_string(errc e) noexcept;
 
-/// Error-reply codes (extension): sent as {"code":<n>,"error":"<text>"} for failed requests.
+/// Error-reply codes (extension): sent as `{"code":N,"error":"TEXT"}` for failed requests.
 namespace reply_code {
 inline constexpr int bad_request = 400;     // payload did not decode into the handler's type
 inline constexpr int route_not_found = 404; // no handler for the route

@@ -41,7 +41,7 @@ public:
     send(std::make_shared<const std::string>(packet));
   }
 
-  /// For a write_deferral (nanocaf/deferred_writes.hpp): like send(), but an outlet with
+  /// For a write_deferral (actors/src/detail/deferred_writes.hpp): like send(), but an outlet with
   /// nothing queued may hold the packet, and what follows it, until write_held(). True when it
   /// holds; the deferral then calls write_held() when it ends. By default: send() at once.
   virtual bool send_or_hold(shared_bytes packet) {

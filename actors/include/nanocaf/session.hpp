@@ -76,7 +76,7 @@ public:
                       const std::string& error_id = {}) const;
   /// For a failure whose detail is not for clients (an exception, another node's status):
   /// logs `detail` with a new error id and answers request `mid` with
-  /// {"code":code,"error":generic_error_text(code),"id":<error id>}. Returns the id.
+  /// `{"code":code,"error":generic_error_text(code),"id":ERROR_ID}`. Returns the id.
   std::string response_failure(std::uint64_t mid, int code, std::string_view detail) const;
 
   errc push_payload(std::string_view route, std::string payload) const;
