@@ -1,4 +1,5 @@
-// The cluster flags every node app shares, and the options they make.
+// The cluster security flags of the test node (tests/cluster_node.cpp), spelled as
+// nanocaf::server spells them.
 #pragma once
 
 #include <nanocaf/cluster/cluster.hpp>
@@ -25,32 +26,6 @@ inline void apply_cluster_security_flags(const flags& f, cluster::options& o) {
   o.tls.cert = f.get("cluster-tls-cert");
   o.tls.key = f.get("cluster-tls-key");
   o.tls.ca = f.get("cluster-tls-ca");
-}
-
-inline void add_cluster_flags(flags& f, const std::string& listen_default) {
-  f.add("listen", listen_default, "this node's gRPC address (host:port)")
-    .add("master", "127.0.0.1:34567", "the master's gRPC address")
-    .add("label", "", "free-form label in this node's member info")
-    .add("member-heartbeat", "1", "member -> master heartbeat period in seconds; a dead member is evicted after --eviction-misses periods (4-5 s by default)")
-    .add("eviction-misses", "4", "heartbeat periods without a heartbeat before eviction")
-    .add("rpc-timeout", "3", "deadline of node-to-node calls in seconds")
-    .add("cluster-batches", "1", "1: messages to nanocaf nodes in batches; 0: one gRPC call each, as nano");
-  add_cluster_security_flags(f);
-}
-
-inline cluster::options cluster_options_from(const flags& f, bool is_master) {
-  cluster::options o;
-  o.service_address = f.get("listen");
-  o.master_address = is_master ? std::string{} : f.get("master");
-  o.is_master = is_master;
-  o.label = f.get("label");
-  o.heartbeat = std::chrono::milliseconds(static_cast<long>(f.number("member-heartbeat") * 1000));
-  o.eviction_misses = static_cast<unsigned>(f.number("eviction-misses"));
-  o.rpc_timeout = std::chrono::milliseconds(static_cast<long>(f.number("rpc-timeout") * 1000));
-  o.retry_interval = o.heartbeat;
-  o.batches = f.number("cluster-batches") != 0;
-  apply_cluster_security_flags(f, o);
-  return o;
 }
 
 } // namespace nanocaf::apps
