@@ -1,11 +1,13 @@
+// The flags of the bundled programs that are not servers (nanocaf-cli, nanocaf-bench, the
+// test node), on CLI11 as nanocaf::server's are, with the same JSON --config file.
 #include "flags.hpp"
 
-#include <fstream>
-#include <iomanip>
+#include <algorithm>
 #include <iostream>
-#include <stdexcept>
 
-#include <nlohmann/json.hpp>
+#include <CLI/CLI.hpp>
+
+#include "json_config.hpp"
 
 namespace nanocaf::apps {
 
@@ -13,141 +15,58 @@ namespace {
 
 bool is_boolean(const std::string& v) { return v == "false" || v == "true"; }
 
-// The --config value, if any, found before the other flags are applied (they must win).
-std::string find_config_path(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--config=", 0) == 0)
-      return arg.substr(9);
-    if (arg == "--config" && i + 1 < argc)
-      return argv[i + 1];
-  }
-  return {};
+bool is_number(const std::string& v) {
+  return !v.empty() && v.find_first_not_of("0123456789.") == std::string::npos;
 }
 
 } // namespace
 
-flags::flags(std::string program_summary) : summary_(std::move(program_summary)) {
-  add("config", "", "JSON file with flag values, keys as flag names (command-line flags win)");
+flags::flags(std::string program_summary) : app_(std::make_unique<CLI::App>(std::move(program_summary))) {
+  app_->config_formatter(std::make_shared<server_detail::json_config>());
+  app_->set_config("--config", "", "JSON file with flag values, keys as flag names (flags on the command line win)");
+  app_->allow_config_extras(false);
+  app_->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // the last wins
+  app_->get_formatter()->column_width(30);
 }
+
+flags::~flags() = default;
 
 flags& flags::add(const std::string& name, const std::string& default_value,
                   const std::string& help) {
   if (entries_.count(name))
     throw std::logic_error("flag --" + name + " declared twice");
-  entries_[name] = {default_value, default_value, help};
-  order_.push_back(name);
+  auto& e = entries_[name] = {default_value, default_value, help};
+  auto* opt = app_->add_option("--" + name, e.value, help)->capture_default_str();
+  // Checked here, once, so that main never meets a std::stod exception.
+  if (is_number(default_value))
+    opt->check(CLI::Number);
+  if (is_boolean(default_value))
+    opt->check(CLI::IsMember({"true", "false", "1", "0", "yes", "no", "on", "off"}));
   return *this;
 }
 
-void flags::print_help() const {
-  std::cout << summary_ << "\n\nflags (also as keys of the --config file):\n";
-  for (auto& name : order_) {
-    auto& e = entries_.at(name);
-    std::cout << "  --" << std::left << std::setw(20) << name << e.help
-              << " (default: " << (e.default_value.empty() ? "\"\"" : e.default_value) << ")\n";
-  }
-}
-
-bool flags::load_config(const std::string& path) {
-  std::ifstream in{path};
-  if (!in) {
-    std::cerr << "cannot read config file " << path << "\n";
-    return false;
-  }
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    std::cerr << "config file " << path << ": " << e.what() << "\n";
-    return false;
-  }
-  if (!doc.is_object()) {
-    std::cerr << "config file " << path << ": must hold a JSON object of flag values\n";
-    return false;
-  }
-  for (auto& [key, value] : doc.items()) {
-    auto it = entries_.find(key);
-    if (it == entries_.end() || key == "config") {
-      std::cerr << "config file " << path << ": unknown key \"" << key << "\" (see --help)\n";
-      return false;
-    }
-    if (value.is_string())
-      it->second.value = value.get<std::string>();
-    else if (value.is_boolean())
-      it->second.value = value.get<bool>() ? "true" : "false";
-    else if (value.is_number_integer())
-      it->second.value = std::to_string(value.get<long long>());
-    else if (value.is_number())
-      it->second.value = value.dump();
-    else {
-      std::cerr << "config file " << path << ": \"" << key
-                << "\" must be a string, number or boolean\n";
-      return false;
-    }
-  }
-  return true;
-}
-
 bool flags::parse(int argc, char** argv, int& exit_code) {
-  exit_code = 2;
+  // A boolean flag may stand alone (`--quiet`) or take a value (`--quiet false`).
+  std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      print_help();
-      exit_code = 0;
-      return false;
-    }
+    bool next_is_value = i + 1 < argc && std::string{argv[i + 1]}.rfind("--", 0) != 0;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos && !next_is_value)
+      if (auto e = entries_.find(arg.substr(2)); e != entries_.end() && is_boolean(e->second.default_value))
+        arg += "=true";
+    args.push_back(std::move(arg));
   }
-  if (auto path = find_config_path(argc, argv); !path.empty() && !load_config(path))
+  std::reverse(args.begin(), args.end()); // CLI11 takes them last first
+  app_->name(argc > 0 ? argv[0] : "program");
+  try {
+    app_->parse(args);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app_->help();
+    exit_code = 0;
     return false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) {
-      std::cerr << "unexpected argument: " << arg << " (see --help)\n";
-      return false;
-    }
-    std::string name = arg.substr(2);
-    std::string value;
-    auto eq = name.find('=');
-    bool has_value = eq != std::string::npos;
-    if (has_value) {
-      value = name.substr(eq + 1);
-      name.erase(eq);
-    }
-    auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      std::cerr << "unknown flag: --" << name << " (see --help)\n";
-      return false;
-    }
-    if (!has_value) {
-      if (i + 1 < argc && std::string{argv[i + 1]}.rfind("--", 0) != 0) {
-        value = argv[++i];
-      } else if (is_boolean(it->second.default_value)) {
-        value = "true"; // a bare boolean flag switches it on
-      } else {
-        std::cerr << "flag --" << name << " needs a value\n";
-        return false;
-      }
-    }
-    it->second.value = value;
-  }
-  // Numbers are checked here, once, so that main never meets a std::stod exception.
-  for (auto& [name, e] : entries_) {
-    if (e.value.empty() || e.default_value.empty())
-      continue;
-    bool numeric_default = e.default_value.find_first_not_of("0123456789.") == std::string::npos;
-    if (!numeric_default)
-      continue;
-    try {
-      std::size_t used = 0;
-      std::stod(e.value, &used);
-      if (used != e.value.size())
-        throw std::invalid_argument("trailing characters");
-    } catch (const std::exception&) {
-      std::cerr << "--" << name << " must be a number, not \"" << e.value << "\"\n";
-      return false;
-    }
+  } catch (const CLI::ParseError& e) {
+    exit_code = app_->exit(e) == 0 ? 0 : 2;
+    return false;
   }
   exit_code = 0;
   return true;

@@ -1,17 +1,26 @@
-// Command-line flags for the apps: --name=value or --name value, --help lists them with
-// their defaults. Every app also takes --config FILE: a JSON object whose keys are flag names
-// ({"heartbeat": 10, "ws": "0.0.0.0:3250"}); flags given on the command line win over it.
+// Command-line flags for the bundled programs that are not servers (nanocaf-cli,
+// nanocaf-bench, the test node): --name=value or --name value, --help lists them with their
+// defaults; --config FILE takes a JSON object whose keys are flag names, and flags given on the
+// command line win over it. On CLI11, as nanocaf::server's flags (apps/server).
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace nanocaf::apps {
 
 class flags {
 public:
   explicit flags(std::string program_summary);
+  ~flags();
+  flags(const flags&) = delete;
+  flags& operator=(const flags&) = delete;
 
   /// Declares a flag with its default and help text.
   flags& add(const std::string& name, const std::string& default_value, const std::string& help);
@@ -31,12 +40,8 @@ private:
     std::string default_value;
     std::string help;
   };
-  bool load_config(const std::string& path);
-  void print_help() const;
-
-  std::string summary_;
-  std::map<std::string, entry> entries_;
-  std::vector<std::string> order_;
+  std::map<std::string, entry> entries_; // CLI11 writes into the values: a map keeps them put
+  std::unique_ptr<CLI::App> app_;
 };
 
 } // namespace nanocaf::apps

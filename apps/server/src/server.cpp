@@ -1,5 +1,6 @@
 #include "nanocaf/server.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -46,9 +47,31 @@ server::~server() {
 
 CLI::App& server::flags() { return impl_->app; }
 
+namespace {
+
+// A boolean flag may stand alone (`--nano-cluster`) or take a value (`--nano-cluster false`,
+// `--nano-cluster=1`); CLI11 reads a lone one as false, so it gets its `true` here.
+std::vector<std::string> with_bare_booleans(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool next_is_value = i + 1 < argc && std::string{argv[i + 1]}.rfind("--", 0) != 0;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos && !next_is_value)
+      if (auto* opt = app.get_option_no_throw(arg); opt && opt->get_type_name() == "BOOLEAN")
+        arg += "=true";
+    args.push_back(std::move(arg));
+  }
+  std::reverse(args.begin(), args.end()); // CLI11 takes them last first
+  return args;
+}
+
+} // namespace
+
 std::optional<int> server::parse(int argc, char** argv) {
   try {
-    impl_->app.parse(argc, argv);
+    impl_->app.name(argc > 0 ? argv[0] : "server");
+    auto args = with_bare_booleans(impl_->app, argc, argv);
+    impl_->app.parse(args);
     server_detail::apply_flags(impl_->values, impl_->options);
     server_detail::apply_logging(impl_->values);
   } catch (const CLI::CallForHelp&) {

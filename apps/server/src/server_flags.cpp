@@ -105,6 +105,7 @@ void declare_flags(CLI::App& app, server_options& o, flag_values& v) {
   app.config_formatter(std::make_shared<json_config>());
   app.set_config("--config", "", "JSON file with flag values, keys as flag names (flags on the command line win)");
   app.allow_config_extras(false);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // the last wins
   app.get_formatter()->column_width(32);
   const char* g = "Operations";
   v.log_level = o.log_level;
