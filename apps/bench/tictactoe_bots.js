@@ -3,6 +3,7 @@
 // Every reply and every onState push is checked against the game's own rules; a game ends
 // normally (a line, a draw) or, when its backend is killed, with a clear error to both players.
 //   node tictactoe_bots.js --gates URL[,URL] --games N [--kill PIDFILE --kill-after MS] [--move-pause MS]
+// (--kill-after counts from when every game has both players seated: the kill lands mid-game.)
 //   node tictactoe_bots.js --gates URL[,URL] --bench SECONDS --pairs N [--pids PID,PID...]
 // The second form (the game benchmark, scripts/bench-game.sh) keeps N pairs playing game after
 // game for SECONDS and prints {"moves","seconds","moves_per_s","p50_ms","p99_ms"} as JSON, with
@@ -18,6 +19,9 @@ const killAfter = args['kill-after'] ? Number(args['kill-after']) : null;
 const movePause = Number(args['move-pause'] || 0);
 const gates = args.gates.split(',');
 if (gates.length === 1) gates.push(gates[0]);
+let allSeated; // resolves when every game has both players seated
+const seated = new Promise(resolve => { allSeated = resolve; });
+let seatedCount = 0;
 const bench = args.bench ? { until: Date.now() + Number(args.bench) * 1000, latencies: [], moves: 0 } : null;
 
 const errors = []; // state errors: anything a player saw that the rules do not allow
@@ -99,6 +103,7 @@ async function oneGame(n, clients) {
   if (ja.seat !== 'X') stateError(game, `creator got seat ${ja.seat}`);
   const jb = await joiner.request('room.join', { roomId: game.roomId });
   if (jb.seat !== 'O') stateError(game, `joiner got seat ${jb.seat}`);
+  if (!bench && ++seatedCount === games) allSeated();
   await Promise.all([pa.done, pb.done]);
   pa.stop();
   pb.stop();
@@ -154,12 +159,12 @@ async function main() {
   const started = Date.now();
   let killedAt = null;
   if (killAfter !== null)
-    setTimeout(() => {
+    seated.then(() => setTimeout(() => {
       const pid = Number(fs.readFileSync(args.kill, 'utf8'));
       process.kill(pid, 'SIGKILL');
       killedAt = Date.now();
-      console.log(`killed ${args.kill} (pid ${pid}) at ${killedAt - started} ms`);
-    }, killAfter);
+      console.log(`killed ${args.kill} (pid ${pid}) at ${killedAt - started} ms, all games seated`);
+    }, killAfter));
   const results = await Promise.all(Array.from({ length: games }, (_, n) => oneGame(n)));
   let normal = 0, lost = 0, late = 0;
   for (const g of results) {

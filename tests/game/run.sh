@@ -53,7 +53,7 @@ case "$mode" in
     wait_no_leaks ;;
   kill)
     node "$bots" --gates "$gates" --games 100 --move-pause 150 \
-      --kill "$NANOCAF_RUN_DIR/backend1.pid" --kill-after 900 || fail "the games around the kill"
+      --kill "$NANOCAF_RUN_DIR/backend1.pid" --kill-after 300 || fail "the games around the kill"
     wait_no_leaks backend1 ;;
   *) echo "usage: $0 TICTACTOE normal|kill"; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 // One simulated client of nanocaf-bench: connects (TCP or WebSocket), handshakes, answers the
 // server's heartbeats, sends what the driver asks and reports what comes back. All of it runs
 // on the driver's single io_context thread. Asio connects and Beast upgrades; then the socket
-// moves to the poller (gateway/src/detail/poller.hpp, which the gateway's own clients share),
+// moves to the poller (gateway/src/poller/detail/poller.hpp, which the gateway's own clients share),
 // and reads and writes are plain recv(2) and send(2).
 #pragma once
 
