@@ -17,6 +17,7 @@ install(TARGETS ${NANOCAF_LIBRARY_TARGETS} EXPORT nanocafTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY
+    ${PROJECT_SOURCE_DIR}/proto/codec/include/
     ${PROJECT_SOURCE_DIR}/gateway/include/
     ${PROJECT_SOURCE_DIR}/actors/include/
     ${PROJECT_SOURCE_DIR}/cluster/include/

@@ -39,7 +39,8 @@ struct copies {
   session b = open(b_out);
 
   session open(std::shared_ptr<outlet> out) {
-    return session{std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx)};
+    return detail::make_session(
+      std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx));
   }
   // The gate forwards a request to `node`: what it carries is applied there first.
   void forward(const session& to, const std::string& node, std::uint64_t epoch = 1) {

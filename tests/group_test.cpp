@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "detail/session_core.hpp"
+#include "nanocaf/codec/packet.hpp"
 #include "nanocaf/group.hpp"
 
 using namespace nanocaf;
@@ -33,7 +34,7 @@ struct fixture {
   session make(std::int64_t uid = 0) {
     auto out = std::make_shared<recording_outlet>();
     outlets.push_back(out);
-    session s{std::make_shared<detail::session_core>(ctx->next_session_id(), out, ctx)};
+    auto s = detail::make_session(std::make_shared<detail::session_core>(ctx->next_session_id(), out, ctx));
     if (uid)
       s.bind(uid);
     return s;
@@ -94,7 +95,7 @@ TEST(Group, MulticastFiltersAndSkipsClosedSessions) {
   group g{"g"};
   auto a = f.make(1), b = f.make(2), c = f.make(3);
   g.add(a), g.add(b), g.add(c);
-  c.core()->closed = true;
+  detail::core_of(c)->closed = true;
   EXPECT_EQ(g.multicast("r", nanocaf::bytes{"x"}, [](const session& s) { return s.uid() != 2; }),
             errc::ok);
   EXPECT_EQ(f.outlets[0]->sent.size(), 1u);
@@ -106,9 +107,9 @@ TEST(Session, ResponseOnNotifyAndClosedSessions) {
   fixture f;
   auto s = f.make();
   EXPECT_EQ(s.response(nlohmann::json{}), errc::session_on_notify);
-  session req{s.core(), 5};
+  auto req = detail::make_session(detail::core_of(s), 5);
   EXPECT_EQ(req.response(nanocaf::bytes{"ok"}), errc::ok);
-  s.core()->closed = true;
+  detail::core_of(s)->closed = true;
   EXPECT_EQ(req.response(nanocaf::bytes{"late"}), errc::broken_pipe);
   EXPECT_EQ(s.push("r", nanocaf::bytes{"x"}), errc::broken_pipe);
   EXPECT_EQ(s.push(std::string(300, 'r'), nanocaf::bytes{"x"}), errc::broken_pipe);
@@ -177,7 +178,8 @@ public:
 TEST(Group, ABroadcastThatCannotBeEncodedReachesNoMember) {
   fixture f;
   auto remote_out = std::make_shared<forwarding_outlet>();
-  session remote{std::make_shared<detail::session_core>(f.ctx->next_session_id(), remote_out, f.ctx)};
+  auto remote = detail::make_session(
+    std::make_shared<detail::session_core>(f.ctx->next_session_id(), remote_out, f.ctx));
   group g{"g"};
   g.add(remote); // the lower id: visited first
   g.add(f.make(1));

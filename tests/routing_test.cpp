@@ -6,6 +6,7 @@
 
 #include "detail/routing.hpp"
 #include "nanocaf/runtime.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 using namespace nanocaf;
 using namespace nanocaf::cluster;
@@ -34,7 +35,7 @@ struct routing : ::testing::Test {
   std::string service = "room";
   std::string route = "room.join";
 
-  session new_session() { return rt.open_remote_session(std::make_shared<null_outlet>()); }
+  session new_session() { return wiring::open_remote_session(rt, std::make_shared<null_outlet>()); }
   std::string choose(const session& s, const route_function& fn = {},
                      const std::vector<std::string>* among = nullptr,
                      std::string_view payload = {}) {

@@ -33,10 +33,12 @@ void call_outlet::complete(call_reply reply) {
   if (auto made = changes_made_.load(std::memory_order_acquire); made > 0 && client_) {
     // The reply does not wait for the gate's stream: it carries every change the gate may
     // lack, in order (the gate applies each once), so the caller's callback sees them.
-    auto& core = *client_->core();
+    auto& core = *detail::core_of(*client_);
     std::lock_guard<std::mutex> guard{core.mu};
-    reply.client_changes.assign(core.unacked.begin(), core.unacked.end());
-    reply.changes_made = std::min(made, reply.client_changes.size());
+    auto changes = std::make_shared<wiring::call_changes>();
+    changes->changes.assign(core.unacked.begin(), core.unacked.end());
+    changes->made = std::min(made, changes->changes.size());
+    reply.changes = std::move(changes);
   }
   // runtime::call hands its caller's callback over to the caller's actor (component::call
   // does too); this only guards the destructor, where an exception would end the process.
@@ -66,7 +68,7 @@ void call_outlet::error_reply(std::uint64_t, int code, const std::string& text,
 
 void call_outlet::kick(shared_bytes packet) {
   if (client_)
-    client_->out()->kick(std::move(packet));
+    wiring::outlet_of(*client_)->kick(std::move(packet));
 }
 
 void call_outlet::close() {
@@ -80,7 +82,7 @@ void call_outlet::changed(const state_change& change) {
   // To the client's gate, and with the reply (see complete).
   state_change sent;
   sent.seq = 0;
-  detail::change_state(*client_->core(), change, true, &sent);
+  detail::change_state(*detail::core_of(*client_), change, true, &sent);
   if (sent.seq != 0)
     changes_made_.fetch_add(1, std::memory_order_acq_rel);
 }

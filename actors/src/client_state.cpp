@@ -148,7 +148,7 @@ namespace nanocaf::wiring {
 using detail::session_core;
 
 forward_state prepare_forward(const session& s, const std::string& node, std::uint64_t epoch) {
-  auto& core = *s.core();
+  auto& core = *detail::core_of(s);
   std::lock_guard<std::mutex> guard{core.mu};
   auto& r = detail::replica_of(core, node);
   if (r.epoch != epoch) { // registered again (maybe a new process): send the whole state
@@ -167,7 +167,7 @@ forward_state prepare_forward(const session& s, const std::string& node, std::ui
 }
 
 void apply_remote_change(const session& s, const std::string& node, const state_change& change) {
-  auto& core = *s.core();
+  auto& core = *detail::core_of(s);
   std::lock_guard<std::mutex> guard{core.mu};
   auto& r = detail::replica_of(core, node);
   if (change.what == state_change::kind::resync) {
@@ -200,12 +200,12 @@ void apply_remote_change(const session& s, const std::string& node, const state_
 }
 
 client_state snapshot(const session& s) {
-  std::lock_guard<std::mutex> guard{s.core()->mu};
-  return detail::snapshot_locked(*s.core());
+  std::lock_guard<std::mutex> guard{detail::core_of(s)->mu};
+  return detail::snapshot_locked(*detail::core_of(s));
 }
 
 void adopt(const session& s, const client_state& state) {
-  auto& core = *s.core();
+  auto& core = *detail::core_of(s);
   std::lock_guard<std::mutex> guard{core.mu};
   bool has_own = core.state_version != 0 || core.replica_id != 0 || !core.data.empty();
   if (!state.from_gate && has_own)
@@ -232,7 +232,7 @@ void adopt(const session& s, const client_state& state) {
 }
 
 void acknowledge(const session& s, std::uint64_t replica_id, std::uint64_t seq) {
-  auto& core = *s.core();
+  auto& core = *detail::core_of(s);
   std::lock_guard<std::mutex> guard{core.mu};
   if (replica_id != core.replica_id)
     return;
@@ -242,31 +242,31 @@ void acknowledge(const session& s, std::uint64_t replica_id, std::uint64_t seq) 
 
 void apply_call_changes(const session& client, const std::string& node,
                         const std::vector<state_change>& changes, std::size_t made) {
-  if (!client.out()->forwards_messages()) { // the client's gate: the authoritative copy
+  if (!wiring::outlet_of(client)->forwards_messages()) { // the client's gate: the authoritative copy
     for (auto& change : changes)
       apply_remote_change(client, node, change);
     return;
   }
-  auto& core = *client.core();
+  auto& core = *detail::core_of(client);
   std::lock_guard<std::mutex> guard{core.mu};
   for (auto i = changes.size() - std::min(made, changes.size()); i < changes.size(); ++i)
     detail::apply_locked(core, changes[i]);
 }
 
 std::uint64_t state_version(const session& s) {
-  std::lock_guard<std::mutex> guard{s.core()->mu};
-  return s.core()->state_version;
+  std::lock_guard<std::mutex> guard{detail::core_of(s)->mu};
+  return detail::core_of(s)->state_version;
 }
 
 void remember_node(const session& s, const std::string& service, const std::string& node) {
-  std::lock_guard<std::mutex> guard{s.core()->mu};
-  s.core()->sticky_routes[service] = node;
+  std::lock_guard<std::mutex> guard{detail::core_of(s)->mu};
+  detail::core_of(s)->sticky_routes[service] = node;
 }
 
 void forget_node(const session& s, const std::string& service) {
-  std::lock_guard<std::mutex> guard{s.core()->mu};
-  s.core()->route_bindings.erase(service);
-  s.core()->sticky_routes.erase(service);
+  std::lock_guard<std::mutex> guard{detail::core_of(s)->mu};
+  detail::core_of(s)->route_bindings.erase(service);
+  detail::core_of(s)->sticky_routes.erase(service);
 }
 
 } // namespace nanocaf::wiring

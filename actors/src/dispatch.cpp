@@ -13,7 +13,7 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
   auto& ctx = *core->ctx;
   std::uint64_t mid = msg.type == codec::message_type::request ? msg.id : 0;
   if (auto* hooks = ctx.hooks(); hooks && !hooks->inbound.empty()) {
-    if (!hooks->inbound.process(session{core, mid}, msg))
+    if (!hooks->inbound.process(detail::make_session(core, mid), msg))
       return;
   }
   auto target = ctx.routes.find(msg.route);
@@ -42,7 +42,7 @@ void dispatch(const std::shared_ptr<session_core>& core, codec::message msg) {
     return;
   }
   if (ctx.router && !hidden) {
-    ctx.router->forward(session{core, mid}, std::move(msg));
+    ctx.router->forward(detail::make_session(core, mid), std::move(msg));
     return;
   }
   ctx.stats->unknown_routes.inc();
@@ -59,7 +59,7 @@ bool fire_closed(const std::shared_ptr<session_core>& core) {
     core->callbacks_fired = true;
     callbacks.swap(core->callbacks);
   }
-  session s{core};
+  auto s = detail::make_session(core);
   auto hooks = core->ctx->closed_hooks();
   for (auto& hook : *hooks)
     run_closed_callback({hook.owner, hook.fn}, s);

@@ -11,7 +11,7 @@ errc group::add(const session& s) {
   std::lock_guard<std::mutex> guard{mu_};
   if (closed_)
     return errc::closed_group;
-  if (!members_.emplace(s.id(), session{s.core()}).second)
+  if (!members_.emplace(s.id(), detail::make_session(detail::core_of(s))).second)
     return errc::session_duplication;
   return errc::ok;
 }
@@ -111,7 +111,7 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
   // cannot be encoded reaches no member rather than some.
   std::vector<std::pair<const detail::node_context*, shared_bytes>> packets;
   for (auto& s : targets) {
-    auto* ctx = s.core()->ctx.get();
+    auto* ctx = detail::core_of(s)->ctx.get();
     bool known = std::any_of(packets.begin(), packets.end(),
                              [ctx](const auto& p) { return p.first == ctx; });
     if (known)
@@ -124,7 +124,7 @@ errc group::broadcast_payload(std::string_view route, std::string payload, const
     packets.emplace_back(ctx, std::move(buf));
   }
   for (auto& s : targets) {
-    auto& core = *s.core();
+    auto& core = *detail::core_of(s);
     if (core.closed.load(std::memory_order_acquire))
       continue;
     auto* hooks = core.ctx->hooks();

@@ -22,6 +22,8 @@
 #include "detail/session_core.hpp"
 #include "detail/shared_queue_scheduler.hpp"
 #include "nanocaf/log.hpp"
+#include "nanocaf/wiring/client_state.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 namespace nanocaf {
 
@@ -48,7 +50,7 @@ std::size_t worker_count(std::size_t wanted) {
 // Data of a Working session without inbound hooks is decoded here and goes straight to the
 // component actor (one actor hop per request instead of two); everything else, and anything
 // after a packet that must go to the session actor, goes to the session actor in order.
-class actor_inbound final : public inbound {
+class actor_inbound final : public wiring::inbound {
 public:
   actor_inbound(caf::actor session, std::shared_ptr<detail::session_core> core)
     : session_(std::move(session)),
@@ -321,14 +323,22 @@ void runtime::stop() {
   d.ctx->set_closed_hooks({});
 }
 
-std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
-  auto& ctx = impl_->ctx;
+// The wiring's way to the runtime's state (a friend of runtime).
+struct wiring::runtime_access {
+  static runtime::impl& of(runtime& rt) noexcept { return *rt.impl_; }
+};
+
+namespace wiring {
+
+std::unique_ptr<inbound> open_session(runtime& rt, std::shared_ptr<outlet> out) {
+  auto& d = runtime_access::of(rt);
+  auto& ctx = d.ctx;
   auto core = std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx);
   auto id = core->id;
-  auto actor = detail::spawn_session_actor(*impl_->sys, core);
+  auto actor = detail::spawn_session_actor(*d.sys, core);
   {
     std::lock_guard<std::mutex> guard{ctx->sessions_mu};
-    if (impl_->stopped) {
+    if (d.stopped) {
       caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
     } else {
       // Its heartbeat and handshake periods start now (the session clock reads these).
@@ -341,29 +351,32 @@ std::unique_ptr<inbound> runtime::open_session(std::shared_ptr<outlet> out) {
   return std::make_unique<actor_inbound>(std::move(actor), std::move(core));
 }
 
-void runtime::set_remote_router(std::shared_ptr<remote_router> router) {
-  if (impl_->started)
-    throw std::logic_error("runtime::set_remote_router after start");
-  impl_->ctx->router = std::move(router);
+void set_remote_router(runtime& rt, std::shared_ptr<remote_router> router) {
+  auto& d = runtime_access::of(rt);
+  if (d.started)
+    throw std::logic_error("set_remote_router after the runtime started");
+  d.ctx->router = std::move(router);
 }
 
-session runtime::open_remote_session(std::shared_ptr<outlet> out) {
-  auto& ctx = impl_->ctx;
-  return session{std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx)};
+session open_remote_session(runtime& rt, std::shared_ptr<outlet> out) {
+  auto& ctx = runtime_access::of(rt).ctx;
+  return detail::make_session(
+    std::make_shared<detail::session_core>(ctx->next_session_id(), std::move(out), ctx));
 }
 
-void runtime::dispatch(const session& s, codec::message msg) {
-  detail::dispatch(s.core(), std::move(msg));
+void dispatch(runtime&, const session& s, codec::message msg) {
+  detail::dispatch(detail::core_of(s), std::move(msg));
 }
 
-void runtime::close_remote_session(const session& s) { detail::fire_closed(s.core()); }
+void close_remote_session(runtime&, const session& s) { detail::fire_closed(detail::core_of(s)); }
 
-bool runtime::with_session(std::int64_t id, std::function<void(const session&)> op) {
+bool with_session(runtime& rt, std::int64_t id, std::function<void(const session&)> op) {
+  auto& ctx = runtime_access::of(rt).ctx;
   caf::actor target;
   {
-    std::lock_guard<std::mutex> guard{impl_->ctx->sessions_mu};
-    auto i = impl_->ctx->sessions.find(id);
-    if (i == impl_->ctx->sessions.end())
+    std::lock_guard<std::mutex> guard{ctx->sessions_mu};
+    auto i = ctx->sessions.find(id);
+    if (i == ctx->sessions.end())
       return false;
     target = i->second.actor;
   }
@@ -371,19 +384,41 @@ bool runtime::with_session(std::int64_t id, std::function<void(const session&)> 
   return true;
 }
 
-session runtime::open_call_session(std::optional<session> client, call_handler done) {
-  auto payer = client ? client->core() : nullptr;
-  std::optional<wiring::client_state> state;
+session open_call_session(runtime& rt, std::optional<session> client, call_handler done) {
+  auto payer = client ? detail::core_of(*client) : nullptr;
+  std::optional<client_state> state;
   if (client)
-    state = wiring::snapshot(*client); // the handler sees the client's state
+    state = snapshot(*client); // the handler sees the client's state
   auto out = std::make_shared<detail::call_outlet>(std::move(client), std::move(done));
-  auto s = open_remote_session(std::move(out));
+  auto s = open_remote_session(rt, std::move(out));
   if (state)
-    wiring::adopt(s, *state);
-  s.core()->internal_caller = true; // a component's call: server-only handlers take it
-  s.core()->fanout_payer = std::move(payer);
+    adopt(s, *state);
+  auto& core = detail::core_of(s);
+  core->internal_caller = true; // a component's call: server-only handlers take it
+  core->fanout_payer = std::move(payer);
   return s;
 }
+
+bool host_actors(runtime& rt, std::function<void()> wake) {
+  auto& d = runtime_access::of(rt);
+  if (d.ctx->options.scheduler_policy != "io")
+    return false;
+  auto* port = detail::job_host_port_of(*d.sys);
+  if (port == nullptr || !port->host(std::move(wake)))
+    return false;
+  d.host_port = port;
+  return true;
+}
+
+void run_hosted_actors(runtime& rt) { runtime_access::of(rt).host_port->run_hosted(); }
+
+void unhost_actors(runtime& rt) {
+  auto& d = runtime_access::of(rt);
+  if (d.host_port != nullptr)
+    d.host_port->unhost();
+}
+
+} // namespace wiring
 
 void runtime::call(std::optional<session> client, const std::string& route, std::string payload,
                    std::chrono::milliseconds timeout, call_handler done) {
@@ -402,7 +437,8 @@ void runtime::call_from_anywhere(std::optional<session> client, const std::strin
                                  call_handler done) {
   codec::message msg{codec::message_type::request, 1, route, std::move(payload), false};
   if (has_route(route)) {
-    dispatch(open_call_session(std::move(client), std::move(done)), std::move(msg));
+    wiring::dispatch(*this, wiring::open_call_session(*this, std::move(client), std::move(done)),
+                     std::move(msg));
     return;
   }
   if (auto& router = impl_->ctx->router) {
@@ -450,23 +486,6 @@ const runtime_options& runtime::options() const noexcept { return impl_->ctx->op
 metrics::registry& runtime::metrics() noexcept { return *impl_->ctx->registry; }
 
 caf::actor_system& runtime::system() { return *impl_->sys; }
-
-bool runtime::host_actors(std::function<void()> wake) {
-  if (impl_->ctx->options.scheduler_policy != "io")
-    return false;
-  auto* port = detail::job_host_port_of(*impl_->sys);
-  if (port == nullptr || !port->host(std::move(wake)))
-    return false;
-  impl_->host_port = port;
-  return true;
-}
-
-void runtime::run_hosted_actors() { impl_->host_port->run_hosted(); }
-
-void runtime::unhost_actors() {
-  if (impl_->host_port != nullptr)
-    impl_->host_port->unhost();
-}
 
 std::string runtime::default_service_name(const char* mangled) {
   int status = 0;

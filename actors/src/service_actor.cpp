@@ -16,8 +16,8 @@ namespace {
 void run_handler(component& comp, dispatch_msg& d) {
   auto core = d.session; // keep one reference for error replies after the move below
   core->inflight_bytes.fetch_sub(d.cost, std::memory_order_relaxed);
-  session s{std::move(d.session), d.mid};
-  auto& entry = comp.handlers()[d.handler];
+  auto s = detail::make_session(std::move(d.session), d.mid);
+  auto& entry = service_host::handlers_of(comp)[d.handler];
   // On CAF's own schedulers this is the only deferral: a handler's packets to one client
   // still go out in one write.
   write_deferral deferral;

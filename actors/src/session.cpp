@@ -116,7 +116,7 @@ void send_error_reply(const std::shared_ptr<session_core>& core, std::uint64_t m
   nlohmann::json body{{"code", code}, {"error", text}};
   if (!error_id.empty())
     body["id"] = error_id;
-  session s{core, mid};
+  auto s = detail::make_session(core, mid);
   // The text may quote client bytes (a route): invalid UTF-8 is replaced, never thrown.
   core->send_message(s, codec::message_type::response, mid, {},
                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -150,12 +150,12 @@ const std::string& session::remote_address() const noexcept { return core_->out-
 
 bool session::closed() const noexcept { return core_->closed.load(std::memory_order_acquire); }
 
-const std::shared_ptr<outlet>& session::out() const noexcept { return core_->out; }
+const std::shared_ptr<outlet>& wiring::outlet_of(const session& s) noexcept { return detail::core_of(s)->out; }
 
 serializer_kind session::serializer() const noexcept { return core_->ctx->options.serializer; }
 
 std::size_t detail::max_json_depth(const session& s) noexcept {
-  return s.core()->ctx->options.max_json_depth;
+  return detail::core_of(s)->ctx->options.max_json_depth;
 }
 
 errc session::push_payload(std::string_view route, std::string payload) const {

@@ -90,7 +90,7 @@ void session_actor::on_batch(const packet_batch& packets) {
 // so that it is ordered with everything else the session does.
 void session_actor::run_task(const session_task_msg& t) {
   try {
-    t.fn(session{core_});
+    t.fn(detail::make_session(core_));
   } catch (const std::exception& e) {
     log::error("session ", core_->id, ": task threw: ", e.what());
   }
@@ -141,7 +141,7 @@ void session_actor::on_handshake(const codec::packet& p) {
   if (ctx.options.validator) {
     std::optional<std::string> refusal;
     try {
-      refusal = ctx.options.validator(session{core_}, p.body);
+      refusal = ctx.options.validator(detail::make_session(core_), p.body);
     } catch (const std::exception& e) {
       refusal = std::string{"validator threw: "} + e.what();
     }
@@ -210,7 +210,7 @@ void session_actor::finish(const std::string& reason, caf::execution_unit* host)
   log::debug("session ", core_->id, " closed: ", reason);
   fire_closed(core_);
   if (auto& router = core_->ctx->router)
-    router->session_closed(session{core_});
+    router->session_closed(detail::make_session(core_));
   {
     std::lock_guard<std::mutex> guard{core_->ctx->sessions_mu};
     if (core_->ctx->sessions.erase(core_->id) != 0) // also ends its clock entry

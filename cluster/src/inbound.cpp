@@ -4,7 +4,9 @@
 
 #include "detail/messages.hpp"
 #include "detail/state_convert.hpp"
+#include "nanocaf/errors.hpp"
 #include "nanocaf/runtime.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 namespace nanocaf::cluster::detail {
 
@@ -61,7 +63,7 @@ grpc::Status inbound::notify(const clusterpb::NotifyMessage& m) {
 }
 
 grpc::Status inbound::push(const clusterpb::PushMessage& m) {
-  bool found = rt_.with_session(m.sessionid(), [route = m.route(), data = m.data()](
+  bool found = wiring::with_session(rt_, m.sessionid(), [route = m.route(), data = m.data()](
                                                  const session& s) { s.push_payload(route, data); });
   return found ? grpc::Status::OK : no_session(m.sessionid());
 }
@@ -69,7 +71,7 @@ grpc::Status inbound::push(const clusterpb::PushMessage& m) {
 grpc::Status inbound::response(const clusterpb::ResponseMessage& m) {
   auto sid = m.sessionid();
   auto id = m.id();
-  bool found = rt_.with_session(sid, [id, data = m.data()](const session& s) {
+  bool found = wiring::with_session(rt_, sid, [id, data = m.data()](const session& s) {
     s.response_payload(id, data);
   });
   caf::anon_send(member(), response_seen_atom::value, sid, id);
@@ -79,7 +81,7 @@ grpc::Status inbound::response(const clusterpb::ResponseMessage& m) {
 grpc::Status inbound::error_reply(const nanocaf::cluster::ErrorReply& m) {
   auto sid = m.sessionid();
   auto id = m.id();
-  bool found = rt_.with_session(sid, [id, code = m.code(), text = m.error(),
+  bool found = wiring::with_session(rt_, sid, [id, code = m.code(), text = m.error(),
                                       error_id = m.errorid()](const session& s) {
     s.response_error(id, code, text, error_id);
   });
@@ -109,7 +111,7 @@ grpc::Status inbound::forward(const nanocaf::cluster::Forward& m) {
 
 grpc::Status inbound::state_change(const nanocaf::cluster::StateChange& m) {
   // Applied on the session's actor, in order with the replies that follow it.
-  bool found = rt_.with_session(m.sessionid(), [node = m.node(), change = from_proto(m)](
+  bool found = wiring::with_session(rt_, m.sessionid(), [node = m.node(), change = from_proto(m)](
                                                  const session& s) {
     wiring::apply_remote_change(s, node, change);
   });
@@ -122,19 +124,54 @@ grpc::Status inbound::session_closed(const clusterpb::SessionClosedRequest& m) {
 }
 
 grpc::Status inbound::close_session(const clusterpb::CloseSessionRequest& m) {
-  bool found = rt_.with_session(m.sessionid(), [](const session& s) { s.close(); });
+  bool found = wiring::with_session(rt_, m.sessionid(), [](const session& s) { s.close(); });
   return found ? grpc::Status::OK : no_session(m.sessionid());
 }
 
 grpc::Status inbound::kick(const nanocaf::cluster::KickRequest& m) {
-  bool found = rt_.with_session(m.sessionid(),
+  bool found = wiring::with_session(rt_, m.sessionid(),
                                 [reason = m.reason()](const session& s) { s.kick(reason); });
   return found ? grpc::Status::OK : no_session(m.sessionid());
 }
 
 grpc::Status inbound::bind(const nanocaf::cluster::BindRequest& m) {
-  bool found = rt_.with_session(m.sessionid(), [uid = m.uid()](const session& s) { s.bind(uid); });
+  bool found = wiring::with_session(rt_, m.sessionid(), [uid = m.uid()](const session& s) { s.bind(uid); });
   return found ? grpc::Status::OK : no_session(m.sessionid());
+}
+
+grpc::Status inbound::call(const nanocaf::cluster::CallRequest& m) {
+  if (m.replyto().empty())
+    return {grpc::StatusCode::INVALID_ARGUMENT, "a call without replyTo"};
+  auto to = member();
+  if (!to)
+    return stopping();
+  // Completes on whatever thread the handler answers from: the member sends it back.
+  call_handler done = [to, reply_to = m.replyto(), id = m.callid(),
+                       sid = m.sessionid()](nanocaf::call_reply r) {
+    call_answer_msg answer{reply_to, sid, {}};
+    to_proto(std::move(r), answer.reply);
+    answer.reply.set_callid(id);
+    caf::anon_send(to, std::move(answer));
+  };
+  if (!rt_.has_route(m.route())) {
+    done({reply_code::route_not_found, "route not found: " + m.route(), {}, {}});
+    return grpc::Status::OK;
+  }
+  call_in_msg in{m.gateaddr(), m.sessionid(),
+                 codec::message{codec::message_type::request, 1, m.route(), m.data(), false},
+                 std::move(done), std::nullopt};
+  if (m.has_state())
+    in.state = from_proto(m.state());
+  caf::anon_send(to, std::move(in));
+  return grpc::Status::OK;
+}
+
+grpc::Status inbound::call_reply(const nanocaf::cluster::CallReply& m) {
+  auto to = member();
+  if (!to)
+    return stopping();
+  caf::anon_send(to, call_reply_msg{m});
+  return grpc::Status::OK;
 }
 
 grpc::Status inbound::apply(const nanocaf::cluster::Envelope& e) {
@@ -164,6 +201,10 @@ grpc::Status inbound::apply(const nanocaf::cluster::Envelope& e) {
       return forward(e.forward());
     case body::kStateChange:
       return state_change(e.statechange());
+    case body::kCall:
+      return call(e.call());
+    case body::kCallReply:
+      return call_reply(e.callreply());
     case body::BODY_NOT_SET:
       break;
   }

@@ -19,6 +19,7 @@
 #include "detail/state_convert.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/runtime.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 #include "remote_outlet.hpp"
 
 namespace nanocaf::cluster::detail {
@@ -38,6 +39,14 @@ struct pending_request {
   // Set when its node left gracefully: it may still answer (it drains before exiting) until
   // then; past it the request gets a 503.
   std::optional<clock::time_point> give_up_at;
+};
+
+// A call sent in a Relay batch, waiting for its CallReply.
+struct pending_call {
+  call_handler done;
+  std::optional<session> client; // the client it is made for: the reply's changes go to it
+  std::string node;
+  std::string route;
 };
 
 struct member_state {
@@ -66,15 +75,20 @@ struct member_state {
   // Sessions of clients connected to other nodes, by (gate address, gate session id).
   std::map<std::pair<std::string, std::int64_t>, session> remote_sessions;
   std::map<std::pair<std::int64_t, std::uint64_t>, pending_request> pending; // (sid, mid)
+  // Calls sent in Relay batches, by their number, until their CallReply comes back.
+  std::unordered_map<std::uint64_t, pending_call> calls;
+  std::uint64_t next_call = 1;
   std::mt19937 rng{std::random_device{}()};
   std::size_t trimmed_at = 0; // see return_free_memory
   static inline const char* name = "nanocaf.member";
 
   ~member_state() {
+    for (auto& [id, call] : calls)
+      call.done({reply_code::unavailable, generic_error_text(reply_code::unavailable), {}, {}});
     for (auto& [addr, peer] : peers)
       caf::anon_send_exit(peer, caf::exit_reason::user_shutdown);
     for (auto& [key, s] : remote_sessions)
-      rt->close_remote_session(s);
+      wiring::close_remote_session(*rt, s);
   }
 };
 
@@ -126,7 +140,7 @@ void clients_lost_node(member_state& st, const member_info& node) {
     st.opts.on_node_lost);
   auto lost = std::make_shared<const member_info>(node);
   for (auto sid : sids)
-    st.rt->with_session(sid, [tell, lost](const session& s) {
+    wiring::with_session(*st.rt, sid, [tell, lost](const session& s) {
       try {
         (*tell)(s, *lost);
       } catch (const std::exception& e) {
@@ -170,6 +184,19 @@ int reply_code_of(const call_failure& f) {
                                                         : reply_code::unavailable;
 }
 
+// Completes a call sent in a batch with an error, once: the detail goes to the log.
+void fail_call(member_state& st, std::uint64_t id, int code, const std::string& why) {
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return; // answered already
+  auto error_id = new_error_id();
+  log::warn("error ", error_id, " (", code, "): call of ", i->second.route, " on ",
+            i->second.node, " failed: ", why);
+  auto done = std::move(i->second.done);
+  st.calls.erase(i);
+  done({code, generic_error_text(code), {}, error_id});
+}
+
 void fail_pending(member_state& st, const std::string& node, const std::string& why) {
   for (auto i = st.pending.begin(); i != st.pending.end();) {
     if (i->second.node == node) {
@@ -179,15 +206,21 @@ void fail_pending(member_state& st, const std::string& node, const std::string& 
       ++i;
     }
   }
+  std::vector<std::uint64_t> calls;
+  for (auto& [id, call] : st.calls)
+    if (call.node == node)
+      calls.push_back(id);
+  for (auto id : calls)
+    fail_call(st, id, reply_code::unavailable, why);
 }
 
 // The outlet of a remote session this actor made.
-remote_outlet& outlet_of(const session& s) { return static_cast<remote_outlet&>(*s.out()); }
+remote_outlet& outlet_of(const session& s) { return static_cast<remote_outlet&>(*wiring::outlet_of(s)); }
 
 // Frees a remote session: its client is gone, so are the answers it was owed.
 void free_remote_session(member_state& st, const session& s) {
   outlet_of(s).forgive();
-  st.rt->close_remote_session(s);
+  wiring::close_remote_session(*st.rt, s);
 }
 
 // `draining`: the node unregistered and is finishing its requests, so those pending on it may
@@ -228,7 +261,7 @@ void remove_member(self_ptr self, const std::string& address, bool draining) {
 }
 
 client_ref client_of(const member_state& st, const session& s) {
-  if (auto* remote = dynamic_cast<const remote_outlet*>(s.out().get()))
+  if (auto* remote = dynamic_cast<const remote_outlet*>(wiring::outlet_of(s).get()))
     return {remote->gate(), remote->gate_session()};
   return {st.self.service_address, s.id()};
 }
@@ -331,7 +364,7 @@ const session& remote_session(self_ptr self, const std::string& gate, std::int64
   if (i == st.remote_sessions.end()) {
     auto out = std::make_shared<remote_outlet>(gate, gate_session, peer(self, gate), st.board,
                                                st.self.service_address);
-    i = st.remote_sessions.emplace(key, st.rt->open_remote_session(std::move(out))).first;
+    i = st.remote_sessions.emplace(key, wiring::open_remote_session(*st.rt, std::move(out))).first;
     publish(self);
   }
   return i->second;
@@ -356,7 +389,7 @@ void remote_in(self_ptr self, remote_in_msg& in) {
   if (in.state && !bring_state_up_to_date(s, *in.state)) {
     // Never served with older state: the gate sends the whole state with the next request.
     // The resync goes first, in the same stream as the error reply.
-    s.out()->changed({state_change::kind::resync, {}, {}});
+    wiring::outlet_of(s)->changed({state_change::kind::resync, {}, {}});
     auto detail = "client state of " + in.gate + "#" + std::to_string(in.gate_session) +
                   " is at version " + std::to_string(wiring::state_version(s)) + ", " +
                   in.msg.route + " needs " + std::to_string(in.state->version);
@@ -366,7 +399,7 @@ void remote_in(self_ptr self, remote_in_msg& in) {
       log::warn("notify dropped: ", detail);
     return;
   }
-  self->state.rt->dispatch(s, std::move(in.msg));
+  wiring::dispatch(*self->state.rt, s, std::move(in.msg));
 }
 
 void call_in(self_ptr self, call_in_msg& in) {
@@ -375,14 +408,14 @@ void call_in(self_ptr self, call_in_msg& in) {
     client = remote_session(self, in.gate, in.gate_session);
   auto& rt = *self->state.rt;
   auto done = [done = std::move(in.done), node = self->state.self.service_address](call_reply r) {
-    if (!r.client_changes.empty())
-      r.changes_node = node;
+    if (r.changes)
+      r.changes->node = node;
     done(std::move(r));
   };
-  auto call = rt.open_call_session(std::move(client), std::move(done));
+  auto call = wiring::open_call_session(rt, std::move(client), std::move(done));
   if (in.state)
     wiring::adopt(call, *in.state); // the caller's view of the client, newer than ours
-  rt.dispatch(call, std::move(in.msg));
+  wiring::dispatch(rt, call, std::move(in.msg));
 }
 
 void call_out(self_ptr self, call_out_msg& c) {
@@ -411,6 +444,23 @@ void call_out(self_ptr self, call_out_msg& c) {
   req.set_sessionid(client.session_id);
   if (c.client)
     to_proto(wiring::snapshot(*c.client), *req.mutable_state());
+  if (st.opts.batches) { // in a Relay batch; the reply comes back in one of the callee's
+    auto id = st.next_call++;
+    req.set_callid(id);
+    req.set_replyto(st.self.service_address);
+    st.calls.emplace(id, pending_call{std::move(c.done), std::move(c.client), node, req.route()});
+    self->delayed_send(self, c.timeout, call_timeout_atom::value, id);
+    nanocaf::cluster::Envelope e;
+    *e.mutable_call() = std::move(req);
+    auto me = caf::actor_cast<caf::actor>(self);
+    caf::anon_send(peer(self, node),
+                   message_job(lane_of(client.session_id, id), std::move(e),
+                               [me, id](const call_failure& err) {
+                     caf::anon_send(me, call_failed_atom::value, id,
+                                    static_cast<std::int32_t>(reply_code_of(err)), describe(err));
+                   }));
+    return;
+  }
   auto done = c.done;
   auto timeout = c.timeout;
   peer_job job;
@@ -429,15 +479,8 @@ void call_out(self_ptr self, call_out_msg& c) {
         io.pick().peer->async()->Call(ctx, rq, rs, std::move(cb));
       },
       [done, finished, client](const grpc::Status& status, nanocaf::cluster::CallReply& reply) {
-        if (status.ok()) {
-          if (client && reply.changes_size() > 0) { // before the caller reads the client's state
-            std::vector<state_change> changes;
-            for (auto& c : reply.changes())
-              changes.push_back(from_proto(c));
-            wiring::apply_call_changes(*client, reply.changes(0).node(), changes, reply.changesmade());
-          }
-          done({reply.code(), reply.error(), std::move(*reply.mutable_data()), reply.errorid()});
-        }
+        if (status.ok())
+          done(from_proto(reply, client ? &*client : nullptr));
         finished(status);
       });
   };
@@ -644,6 +687,27 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     [=](remote_in_msg& in) { remote_in(self, in); },
     [=](call_in_msg& in) { call_in(self, in); },
     [=](call_out_msg& c) { call_out(self, c); },
+    [=](call_answer_msg& a) {
+      nanocaf::cluster::Envelope e;
+      auto lane = lane_of(a.session, a.reply.callid());
+      *e.mutable_callreply() = std::move(a.reply);
+      caf::anon_send(peer(self, a.reply_to), message_job(lane, std::move(e)));
+    },
+    [=](call_reply_msg& r) {
+      auto& st = self->state;
+      auto i = st.calls.find(r.reply.callid());
+      if (i == st.calls.end())
+        return; // timed out, or its node was lost
+      auto call = std::move(i->second);
+      st.calls.erase(i);
+      call.done(from_proto(r.reply, call.client ? &*call.client : nullptr));
+    },
+    [=](call_timeout_atom, std::uint64_t id) {
+      fail_call(self->state, id, reply_code::timeout, "no reply in time");
+    },
+    [=](call_failed_atom, std::uint64_t id, std::int32_t code, const std::string& why) {
+      fail_call(self->state, id, code, why);
+    },
     [=](join_msg& j) { add_members(self, j.members); },
     [=](leave_atom, const std::string& address, bool draining) {
       remove_member(self, address, draining);

@@ -15,6 +15,7 @@
 #include "detail/services.hpp"
 #include "nanocaf/log.hpp"
 #include "nanocaf/proto/cluster.grpc.pb.h"
+#include "nanocaf/wiring/runtime.hpp"
 #include "remote_outlet.hpp"
 
 namespace nanocaf::cluster {
@@ -98,7 +99,7 @@ node::node(runtime& rt, options opts) : impl_(std::make_unique<impl>(rt, std::mo
     throw std::invalid_argument("cluster: the node needs a service address");
   if (!o.is_master && o.master_address.empty())
     throw std::invalid_argument("cluster: a member needs the master's address");
-  rt.set_remote_router(impl_->router);
+  wiring::set_remote_router(rt, impl_->router);
 }
 
 node::~node() { stop(); }

@@ -195,6 +195,14 @@ void make_unary(peer_job& job) {
       }
       break;
     }
+    case body::kCall:
+    case body::kCallReply:
+      // Component calls are nanocaf's own: a Go nano node offers no handler to call (the
+      // caller's call fails with a 503), and one that asked none is owed no reply.
+      job.start = [](stubs&, call_done done) {
+        done({grpc::StatusCode::UNIMPLEMENTED, "calls need a nanocaf node"});
+      };
+      break;
     case body::BODY_NOT_SET:
       job.start = [](stubs&, call_done done) {
         done({grpc::StatusCode::INVALID_ARGUMENT, "empty message"});

@@ -5,7 +5,7 @@
 #include <caf/actor.hpp>
 
 #include "detail/messages.hpp"
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 
 namespace nanocaf::cluster::detail {
 

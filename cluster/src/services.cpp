@@ -135,16 +135,7 @@ grpc::ServerUnaryReactor* peer_service::Call(grpc::CallbackServerContext* ctx,
   }
   // The handler's reply completes the call, on whatever thread it comes from.
   call_handler done = [reactor, resp](call_reply r) {
-    resp->set_code(r.code);
-    resp->set_error(std::move(r.error));
-    resp->set_data(std::move(r.data));
-    resp->set_errorid(std::move(r.error_id));
-    for (auto& change : r.client_changes) {
-      auto& c = *resp->add_changes();
-      to_proto(change, c);
-      c.set_node(r.changes_node);
-    }
-    resp->set_changesmade(static_cast<std::uint32_t>(r.changes_made));
+    to_proto(std::move(r), *resp);
     reactor->Finish(grpc::Status::OK);
   };
   call_in_msg in{req->gateaddr(), req->sessionid(),

@@ -7,6 +7,7 @@
 
 #include "nanocaf/codec/websocket.hpp"
 #include "nanocaf/log.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 namespace nanocaf::detail {
 
@@ -37,7 +38,7 @@ connection::~connection() = default;
 void connection::start(runtime& rt) {
   stats_.accepted.inc();
   stats_.open.add();
-  inbound_ = rt.open_session(std::make_shared<connection_outlet>(weak_from_this(), remote_, live_));
+  inbound_ = wiring::open_session(rt, std::make_shared<connection_outlet>(weak_from_this(), remote_, live_));
   boost::asio::post(ex_, [self = shared_from_this()] { self->start_reading(); });
 }
 

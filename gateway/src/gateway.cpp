@@ -13,6 +13,7 @@
 #include "detail/polled_tcp_connection.hpp"
 #include "detail/tcp_connection.hpp"
 #include "nanocaf/log.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 namespace nanocaf {
 
@@ -213,8 +214,8 @@ void gateway::start() {
   d.work.emplace(ctx.ioc.get_executor());
   // With one Asio thread and the "io" policy the node's actors run on that thread too.
   if (ctx.options.io_threads <= 1) {
-    d.hosting = ctx.rt.host_actors([&ctx] {
-      asio::post(ctx.ioc, [&ctx] { ctx.rt.run_hosted_actors(); });
+    d.hosting = wiring::host_actors(ctx.rt, [&ctx] {
+      asio::post(ctx.ioc, [&ctx] { wiring::run_hosted_actors(ctx.rt); });
     });
     if (d.hosting)
       log::info("actors run on the Asio thread (scheduler policy io)");
@@ -255,7 +256,7 @@ void gateway::stop(const std::string& reason) {
   for (int i = 0; i < 100 && d.ctx.registry.size() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (d.hosting)
-    d.ctx.rt.unhost_actors(); // before the Asio thread stops: the workers take them back
+    wiring::unhost_actors(d.ctx.rt); // before the Asio thread stops: the workers take them back
   d.work.reset();
   d.ctx.ioc.stop();
   for (auto& t : d.threads)

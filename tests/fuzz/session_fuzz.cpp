@@ -13,6 +13,7 @@
 #include "nanocaf/log.hpp"
 #include "nanocaf/runtime.hpp"
 #include "nanocaf/validators.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 using namespace nanocaf;
 
@@ -92,7 +93,7 @@ void drain(runtime& rt) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static std::size_t runs = 0;
   auto& rt = node();
-  auto in = rt.open_session(std::make_shared<null_outlet>());
+  auto in = wiring::open_session(rt, std::make_shared<null_outlet>());
   codec::stream_decoder decoder{64 * 1024};
   // The first byte picks the chunk size, so packets split across reads like on a socket.
   std::size_t chunk = size == 0 ? 1 : 1 + data[0] % 64;

@@ -14,7 +14,7 @@ struct bad : nanocaf::component {
 };
 int main() { bad b; b.setup(); }
 CPP
-  "$cxx" -std=c++17 -fsyntax-only -I"$src/actors/include" -I"$src/gateway/include" \
+  "$cxx" -std=c++17 -fsyntax-only -I"$src/actors/include" -I"$src/proto/codec/include" \
     "$work/bad.cpp" > "$work/out.txt" 2>&1
   local rc=$? errors
   errors=$(grep -c "error:" "$work/out.txt")
@@ -42,7 +42,7 @@ struct good : nanocaf::component {
 };
 int main() { good g; g.setup(); }
 CPP
-if "$cxx" -std=c++17 -fsyntax-only -I"$src/actors/include" -I"$src/gateway/include" "$work/good.cpp" > "$work/out.txt" 2>&1; then
+if "$cxx" -std=c++17 -fsyntax-only -I"$src/actors/include" -I"$src/proto/codec/include" "$work/good.cpp" > "$work/out.txt" 2>&1; then
   passed=$((passed + 1))
 else
   echo "FAIL accepted forms:"; head -20 "$work/out.txt"; failed=$((failed + 1))

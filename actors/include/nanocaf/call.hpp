@@ -4,13 +4,15 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
-
-#include "nanocaf/outlet.hpp"
 
 namespace nanocaf {
+
+namespace wiring {
+struct call_changes;
+}
 
 struct call_reply {
   call_reply(int code = 0, std::string error = {}, std::string data = {}, std::string error_id = {})
@@ -22,12 +24,9 @@ struct call_reply {
   std::string error;
   std::string data; // the serialised reply when code is 0
   std::string error_id; // set for failures whose detail is in a log line with this id
-  /// Set by the framework for a call made for a client on another node: the changes of the
-  /// callee's copy of the client's state that its gate may lack (the handler's are the last
-  /// `changes_made`), applied to the caller's copy before its callback runs.
-  std::vector<state_change> client_changes;
-  std::size_t changes_made = 0;
-  std::string changes_node; // the node that made them
+  /// The framework's, for a call made for a client of another node: what the called handler
+  /// changed in the client's state, applied to the caller's copy before its callback runs.
+  std::shared_ptr<wiring::call_changes> changes;
 
   bool ok() const noexcept { return code == 0; }
 };

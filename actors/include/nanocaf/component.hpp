@@ -99,16 +99,6 @@ using duration = std::chrono::milliseconds;
 
 class component {
 public:
-  /// Decodes the payload, calls the handler and, for a request whose handler returns a value,
-  /// sends that value as the response. Throws payload_error or whatever the handler throws.
-  using invoker = std::function<void(session&, std::string&& payload)>;
-
-  struct handler_entry {
-    std::string name;
-    invoker call;
-    bool internal = false; // server-only: clients get 404, components may call it
-  };
-
   virtual ~component();
 
   /// Registers the handlers (called once, before init).
@@ -187,18 +177,6 @@ public:
   /// The actor this component runs on, for code that wants CAF directly.
   caf::event_based_actor* self() const noexcept { return self_; }
 
-  const std::vector<handler_entry>& handlers() const noexcept { return handlers_; }
-  const std::vector<std::function<void(const session&)>>& session_closed_hooks() const noexcept {
-    return closed_hooks_;
-  }
-  void set_name(std::string name) { name_ = std::move(name); }
-  void set_runtime(class runtime* rt) noexcept { runtime_ = rt; }
-  /// Applies a handler-name function (nano's WithNameFunc) to every handler name.
-  void rename_handlers(const std::function<std::string(const std::string&)>& fn) {
-    for (auto& h : handlers_)
-      h.name = fn(h.name);
-  }
-
 protected:
   /// Registers a handler: a lambda, a function or a member function `R(session&, const Arg&)`
   /// or `R(session&)` (it ignores the payload); `const session&` works too. Arg is
@@ -253,7 +231,32 @@ private:
   }
 
 private:
+  // What the runtime and the component's actor use; users never need it.
+  friend class runtime;
   friend class detail::service_host;
+
+  // Decodes the payload, calls the handler and, for a request whose handler returns a value,
+  // sends that value as the response. Throws payload_error or whatever the handler throws.
+  using invoker = std::function<void(session&, std::string&& payload)>;
+
+  struct handler_entry {
+    std::string name;
+    invoker call;
+    bool internal = false; // server-only: clients get 404, components may call it
+  };
+
+  const std::vector<handler_entry>& handlers() const noexcept { return handlers_; }
+  const std::vector<std::function<void(const session&)>>& session_closed_hooks() const noexcept {
+    return closed_hooks_;
+  }
+  void set_name(std::string name) { name_ = std::move(name); }
+  void set_runtime(class runtime* rt) noexcept { runtime_ = rt; }
+  // Applies a handler-name function (nano's WithNameFunc) to every handler name.
+  void rename_handlers(const std::function<std::string(const std::string&)>& fn) {
+    for (auto& h : handlers_)
+      h.name = fn(h.name);
+  }
+
 
   template <class Arg, class R, class Call>
   void add_handler(std::string name, bool internal, Call call) {

@@ -1,6 +1,6 @@
 // The runtime of one node: the actor system, the component actors, the route table and the
-// session actors. It knows nothing of sockets: the gateway hands it an outlet per connection
-// and feeds the packets it decodes through the returned inbound.
+// session actors. It knows nothing of sockets: the gateway (or nanocaf::server, which owns
+// both) opens a session per connection through the framework's private wiring.
 #pragma once
 
 #include <chrono>
@@ -13,13 +13,10 @@
 
 #include "nanocaf/bytes.hpp"
 #include "nanocaf/call.hpp"
-#include "nanocaf/codec/packet.hpp"
 #include "nanocaf/codec/route_dictionary.hpp"
 #include "nanocaf/component.hpp"
 #include "nanocaf/metrics.hpp"
-#include "nanocaf/outlet.hpp"
 #include "nanocaf/pipeline.hpp"
-#include "nanocaf/remote.hpp"
 #include "nanocaf/serialize.hpp"
 
 namespace caf {
@@ -28,6 +25,10 @@ class actor_system;
 } // namespace caf
 
 namespace nanocaf {
+
+namespace wiring {
+struct runtime_access;
+}
 
 /// Gets the session and the raw handshake body; returns an error text to refuse the client
 /// (the connection is closed without a reply), or nullopt to accept it.
@@ -90,22 +91,6 @@ struct runtime_options {
   std::shared_ptr<metrics::registry> metrics;
 };
 
-/// How a connection hands what it reads to its session actor.
-class inbound {
-public:
-  virtual ~inbound() = default;
-  /// The packets of one read, in order. They are taken: `packets` is left empty, and the
-  /// caller reuses it (its capacity) for the next read.
-  virtual void deliver(std::vector<codec::packet>& packets) = 0;
-  /// Control frames of the transport (WebSocket pings and pongs), which never become packets
-  /// but count against the client's packet budget; false when it is over (it is kicked).
-  virtual bool control_frames(std::size_t /*n*/) { return true; }
-  /// The connection is gone; `reason` is for the log. Called once.
-  virtual void closed(std::string reason) = 0;
-  /// The stream could not be decoded; the session logs it and closes the connection.
-  virtual void failed(std::string reason) = 0;
-};
-
 class runtime {
 public:
   explicit runtime(runtime_options options = {});
@@ -132,26 +117,9 @@ public:
   /// Runs before_shutdown then shutdown in reverse order, ends every actor. Idempotent.
   void stop();
 
-  /// A session actor for a new connection.
-  std::unique_ptr<inbound> open_session(std::shared_ptr<outlet> out);
-
-  // -- what a cluster uses ---------------------------------------------------------------
-  /// Routes with no local handler go to `router` (set before start()).
-  void set_remote_router(std::shared_ptr<remote_router> router);
-  /// A session for a client of another node: no socket and no session actor; `out` carries
-  /// its pushes and responses back to the client's gate.
-  session open_remote_session(std::shared_ptr<outlet> out);
-  /// Local processing of a message for `s` (inbound hooks, then its service actor). Routes
-  /// with no local handler go to the remote router. Thread-safe.
-  void dispatch(const session& s, codec::message msg);
-  /// Ends a remote session: its on-closed callbacks run once.
-  void close_remote_session(const session& s);
-  /// Runs `op` on the actor of the live client session `id`; false when there is none.
-  bool with_session(std::int64_t id, std::function<void(const session&)> op);
+  /// True when a component of this node handles `route` (clients or, for server-only
+  /// handlers, calls).
   bool has_route(const std::string& route) const;
-  /// A transient session for a call: the handler's response (or error) completes `done`,
-  /// its pushes reach `client` when there is one.
-  session open_call_session(std::optional<session> client, call_handler done);
   /// Request/reply to `route`, here or on another node; `done` runs once: on the calling
   /// component's actor when called from one (a handler, timer or task), else on any thread.
   void call(std::optional<session> client, const std::string& route, std::string payload,
@@ -170,25 +138,14 @@ public:
   metrics::registry& metrics() noexcept;
   caf::actor_system& system();
 
-  // -- what a gateway uses ---------------------------------------------------------------
-  /// Under the "io" policy, lends this node's actors the thread of an event loop: from now on
-  /// they run there, between the loop's own handlers, instead of on the worker threads.
-  /// `wake` must only queue a call of run_hosted_actors() on the loop's thread; it is called
-  /// on any thread and must stay callable until unhost_actors() returns. False (and nothing
-  /// changes) under the other policies or when a loop already hosts them.
-  bool host_actors(std::function<void()> wake);
-  /// On the hosting loop's thread, once per wake: runs the actors that are due.
-  void run_hosted_actors();
-  /// The worker threads take the actors back; call it before the hosting loop stops.
-  void unhost_actors();
-
-  static std::string default_service_name(const char* mangled);
-
   /// True from start() on.
   bool started() const noexcept;
 
 private:
   friend class component;
+  // The service name of a component registered without one: its type's name.
+  static std::string default_service_name(const char* mangled);
+  friend struct wiring::runtime_access; // the gateway's and the cluster's hooks (wiring/runtime.hpp)
   // component::on_session_closed once the runtime runs.
   void add_session_closed_hook(const caf::actor& owner, std::function<void(const session&)> fn);
   // call() without the hand-over to the calling actor: `done` runs on any thread.

@@ -18,6 +18,7 @@ namespace nanocaf {
 
 namespace detail {
 struct session_core;
+struct session_access;
 } // namespace detail
 
 /// A Kick packet whose body is {"reason":"<reason>"} (JSON-escaped).
@@ -25,10 +26,8 @@ shared_bytes make_kick_packet(std::string_view reason);
 
 class session {
 public:
+  /// An empty handle (valid() is false); the framework hands handlers real ones.
   session() = default;
-  /// `mid` is the id of the request being handled (0 for a notify or outside a handler).
-  explicit session(std::shared_ptr<detail::session_core> core, std::uint64_t mid = 0) noexcept
-    : core_(std::move(core)), mid_(mid) {}
 
   bool valid() const noexcept { return core_ != nullptr; }
 
@@ -137,11 +136,13 @@ public:
   void on_closed(std::function<void(const session&)> fn) const;
 
   serializer_kind serializer() const noexcept;
-  /// Where this session's messages go: a socket on a gate, the cluster on a backend.
-  const std::shared_ptr<class outlet>& out() const noexcept;
-  const std::shared_ptr<detail::session_core>& core() const noexcept { return core_; }
 
 private:
+  friend struct detail::session_access; // the framework's way to the session's internals
+  /// `mid` is the id of the request being handled (0 for a notify or outside a handler).
+  explicit session(std::shared_ptr<detail::session_core> core, std::uint64_t mid = 0) noexcept
+    : core_(std::move(core)), mid_(mid) {}
+
   std::shared_ptr<detail::session_core> core_;
   std::uint64_t mid_ = 0;
 };

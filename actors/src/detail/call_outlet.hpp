@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "nanocaf/call.hpp"
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 #include "nanocaf/session.hpp"
 
 namespace nanocaf::detail {

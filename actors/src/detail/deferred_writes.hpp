@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "nanocaf/bytes.hpp"
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 
 namespace nanocaf {
 

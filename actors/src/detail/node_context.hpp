@@ -13,7 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "detail/node_metrics.hpp"
-#include "nanocaf/remote.hpp"
+#include "nanocaf/wiring/remote_router.hpp"
 #include "nanocaf/runtime.hpp"
 
 namespace nanocaf::detail {

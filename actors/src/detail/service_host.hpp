@@ -22,6 +22,7 @@ public:
   static void attach(component& c, const std::shared_ptr<service_host>& host);
   static void detach(component& c);
   static service_host* of(const component& c) noexcept { return c.host_.get(); }
+  static const auto& handlers_of(const component& c) noexcept { return c.handlers_; }
 
   timer_id start_timer(duration interval, std::size_t times, std::function<bool()> done,
                        std::function<void()> fn);

@@ -13,7 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "detail/node_context.hpp"
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 #include "nanocaf/session.hpp"
 #include "nanocaf/wiring/client_state.hpp"
 
@@ -121,5 +121,20 @@ void set_current_request_session(session_core* s) noexcept;
 /// The actor whose handler, timer or task is running on this thread (null elsewhere).
 caf::actor* current_component_actor() noexcept;
 void set_current_component_actor(caf::actor* a) noexcept;
+
+// What only the framework may do with a session handle: reach its core, make one for a core.
+struct session_access {
+  static const std::shared_ptr<session_core>& core(const session& s) noexcept { return s.core_; }
+  static session make(std::shared_ptr<session_core> core, std::uint64_t mid) noexcept {
+    return session{std::move(core), mid};
+  }
+};
+
+inline const std::shared_ptr<session_core>& core_of(const session& s) noexcept {
+  return session_access::core(s);
+}
+inline session make_session(std::shared_ptr<session_core> core, std::uint64_t mid = 0) noexcept {
+  return session_access::make(std::move(core), mid);
+}
 
 } // namespace nanocaf::detail

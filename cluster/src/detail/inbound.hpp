@@ -33,6 +33,10 @@ public:
   grpc::Status error_reply(const nanocaf::cluster::ErrorReply& m);
   grpc::Status forward(const nanocaf::cluster::Forward& m);
   grpc::Status state_change(const nanocaf::cluster::StateChange& m);
+  /// A component's call from another node, answered with a CallReply in a batch back.
+  grpc::Status call(const nanocaf::cluster::CallRequest& m);
+  /// The reply to one of this node's calls.
+  grpc::Status call_reply(const nanocaf::cluster::CallReply& m);
 
   /// One item of a batch, by its kind.
   grpc::Status apply(const nanocaf::cluster::Envelope& e);

@@ -18,6 +18,7 @@
 #include "nanocaf/cluster/cluster.hpp"
 #include "nanocaf/call.hpp"
 #include "nanocaf/codec/message.hpp"
+#include "nanocaf/proto/nanocaf_cluster.pb.h"
 #include "nanocaf/session.hpp"
 #include "nanocaf/wiring/client_state.hpp"
 
@@ -54,6 +55,19 @@ struct call_in_msg {
   codec::message msg;
   call_handler done;
   std::optional<wiring::client_state> state; // that client's, as the caller saw it
+};
+
+/// A call's reply to send back to the calling node `reply_to`, in a Relay batch (in order
+/// with client `session`'s other messages to it).
+struct call_answer_msg {
+  std::string reply_to;
+  std::int64_t session = 0;
+  nanocaf::cluster::CallReply reply;
+};
+
+/// The reply to one of this node's calls, from the callee's Relay batch.
+struct call_reply_msg {
+  nanocaf::cluster::CallReply reply;
 };
 
 /// Nodes that joined (NewMember, or the master's answer to Register).
@@ -104,6 +118,8 @@ using heartbeat_tick_atom = caf::atom_constant<caf::atom("hbtick")>;
 using evict_tick_atom = caf::atom_constant<caf::atom("evicttick")>;
 using unregister_atom = caf::atom_constant<caf::atom("unreg")>;
 using leaving_atom = caf::atom_constant<caf::atom("leaving")>; // stop heartbeats: we unregister
+using call_timeout_atom = caf::atom_constant<caf::atom("calltmo")>; // a call's deadline passed
+using call_failed_atom = caf::atom_constant<caf::atom("callfail")>; // a call was not taken
 
 } // namespace nanocaf::cluster::detail
 
@@ -112,6 +128,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::remote_in_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::join_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_out_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_in_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_answer_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_reply_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::register_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::unregister_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::heartbeat_req)

@@ -77,6 +77,15 @@ inline std::string describe(const call_failure& f) {
 /// order sent. Session ids stay below 2^52, so it never meets one.
 inline constexpr std::int64_t membership_queue = INT64_MAX;
 
+/// Keys from here up are lanes of one message each: a message about no client (a call made
+/// for none, and its reply) goes in a batch like the others but in no order (key 0 would
+/// send it as a unary call). Below membership_queue and above every session id.
+inline constexpr std::int64_t single_message_lanes = std::int64_t{1} << 60;
+inline std::int64_t lane_of(std::int64_t session, std::uint64_t unique) noexcept {
+  return session != 0 ? session
+                      : single_message_lanes + static_cast<std::int64_t>(unique % (std::uint64_t{1} << 59));
+}
+
 struct peer_job {
   std::int64_t session = 0; // calls with the same key run one at a time, in order; 0: no order
   std::function<void(stubs&, call_done)> start; // a unary call (empty for a one-way message)

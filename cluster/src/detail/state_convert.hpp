@@ -1,9 +1,13 @@
 // A client's state and its changes <-> their protobuf messages (nanocaf_cluster.proto).
 #pragma once
 
-#include "nanocaf/outlet.hpp"
+#include <utility>
+#include <vector>
+
+#include "nanocaf/call.hpp"
 #include "nanocaf/proto/nanocaf_cluster.pb.h"
 #include "nanocaf/wiring/client_state.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 
 namespace nanocaf::cluster::detail {
 
@@ -52,6 +56,34 @@ inline state_change from_proto(const nanocaf::cluster::StateChange& p) {
     c.value = nullptr; // not JSON: nothing
   c.uid = p.uid();
   return c;
+}
+
+/// A handler's reply to a call from another node, with the changes it made to the client.
+inline void to_proto(call_reply&& r, nanocaf::cluster::CallReply& p) {
+  p.set_code(r.code);
+  p.set_error(std::move(r.error));
+  p.set_data(std::move(r.data));
+  p.set_errorid(std::move(r.error_id));
+  if (r.changes) {
+    for (auto& change : r.changes->changes) {
+      auto& c = *p.add_changes();
+      to_proto(change, c);
+      c.set_node(r.changes->node);
+    }
+    p.set_changesmade(static_cast<std::uint32_t>(r.changes->made));
+  }
+}
+
+/// On the caller: the reply, after the callee's changes went into the caller's copy of the
+/// client's state (`client`, when the call was made for one), so its callback sees them.
+inline call_reply from_proto(nanocaf::cluster::CallReply& p, const session* client) {
+  if (client != nullptr && p.changes_size() > 0) {
+    std::vector<state_change> changes;
+    for (auto& c : p.changes())
+      changes.push_back(from_proto(c));
+    wiring::apply_call_changes(*client, p.changes(0).node(), changes, p.changesmade());
+  }
+  return {p.code(), p.error(), std::move(*p.mutable_data()), p.errorid()};
 }
 
 } // namespace nanocaf::cluster::detail

@@ -17,8 +17,9 @@
 
 #include "detail/gateway_metrics.hpp"
 #include "nanocaf/codec/packet.hpp"
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 #include "nanocaf/runtime.hpp"
+#include "nanocaf/wiring/runtime.hpp"
 
 namespace nanocaf::detail {
 
@@ -129,7 +130,7 @@ private:
   transport_metrics& stats_; // in the runtime's registry, which outlives every connection
   codec::stream_decoder decoder_;
   std::unique_ptr<ws_framing> ws_; // set before start(), then only read
-  std::unique_ptr<inbound> inbound_;
+  std::unique_ptr<wiring::inbound> inbound_;
   bool finished_ = false; // strand only
 
   std::mutex mu_; // guards the queue: send() is called from any actor's thread

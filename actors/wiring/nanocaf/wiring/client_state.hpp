@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "nanocaf/outlet.hpp"
+#include "nanocaf/wiring/outlet.hpp"
 
 namespace nanocaf {
 class session;

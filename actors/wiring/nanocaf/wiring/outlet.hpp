@@ -1,10 +1,13 @@
-// What a session writes to. The gateway implements it with a socket; a cluster member can
-// implement it with the gRPC path back to the client's gate. Handlers cannot tell them apart.
+// What a session writes to. The gateway implements it with a socket; a cluster member
+// implements it with the gRPC path back to the client's gate; a call between components with
+// the call's completion. Handlers cannot tell them apart. Not installed: the framework's.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +29,19 @@ struct state_change {
   std::uint64_t replica = 0;
   std::uint64_t seq = 0;
 };
+
+class session;
+
+namespace wiring {
+/// What a call_reply carries back for a call made for a client of another node: the changes
+/// of the callee's copy of the client's state that its gate may lack (the handler's are the
+/// last `made`), applied to the caller's copy before its callback runs.
+struct call_changes {
+  std::vector<state_change> changes;
+  std::size_t made = 0;
+  std::string node; // the node that made them
+};
+} // namespace wiring
 
 class outlet {
 public:
@@ -76,5 +92,10 @@ public:
                            const std::string& /*error_id*/) {}
   virtual bool takes_error_replies() const noexcept { return false; }
 };
+
+namespace wiring {
+/// Where `s`'s messages go: a socket on a gate, the cluster on a backend, a call's completion.
+const std::shared_ptr<outlet>& outlet_of(const session& s) noexcept;
+} // namespace wiring
 
 } // namespace nanocaf
