@@ -635,18 +635,29 @@ TEST(ClusterInbound, AfterDetachRequestsAndNotifiesAreRefusedNotDropped) {
     return caf::behavior{[](int) {}};
   });
   cluster::detail::inbound in{srv.rt(), member};
-  clusterpb::RequestMessage req;
-  req.set_route("probe.echo");
-  req.set_id(1);
-  req.set_sessionid(7);
-  clusterpb::NotifyMessage note;
-  note.set_route("probe.count");
+  // Fresh messages for each call: inbound takes a message's route and payload over.
+  auto request = [](const std::string& route) {
+    clusterpb::RequestMessage req;
+    req.set_route(route);
+    req.set_id(1);
+    req.set_sessionid(7);
+    return req;
+  };
+  auto notify = [] {
+    clusterpb::NotifyMessage note;
+    note.set_route("probe.count");
+    return note;
+  };
+  auto req = request("probe.echo");
+  auto note = notify();
   EXPECT_TRUE(in.request(req).ok()); // attached: queued for the member actor
   EXPECT_TRUE(in.notify(note).ok());
   in.detach();
+  req = request("probe.echo");
+  note = notify();
   EXPECT_EQ(in.request(req).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(in.notify(note).error_code(), grpc::StatusCode::UNAVAILABLE);
-  req.set_route("nowhere.echo");
+  req = request("nowhere.echo");
   EXPECT_EQ(in.request(req).error_code(), grpc::StatusCode::NOT_FOUND);
   caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
 }

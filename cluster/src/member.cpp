@@ -311,18 +311,21 @@ void forward(self_ptr self, forward_msg& f) {
     st.clients_on[node].insert(gate_session);
   // A call that fails (refused, unreachable, deadline) is answered here, and its pending
   // entry goes too: otherwise a flooding client would fill the table for a minute.
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  std::int64_t sid = gate_session; // structured bindings cannot be captured in C++17
-  bool tracked = mid != 0 && gate == st.self.service_address;
-  auto failed = [origin = f.origin, mid, node, route = msg.route, me, sid,
-                 tracked](const call_failure& err) {
-    auto detail = "node " + node + " did not take " + route + ": " + describe(err);
-    if (tracked) // answered by the member, once: the node may be failed as lost meanwhile
+  // A tracked request's failure goes to the member, which answers from its pending entry (the
+  // entry names the node): the handler holds only ids, one small allocation per request.
+  failure_handler failed;
+  if (mid != 0 && gate == st.self.service_address) {
+    failed = [me = caf::actor_cast<caf::actor>(self), sid = gate_session,
+              mid](const call_failure& err) {
       caf::anon_send(me, request_failed_atom::value, sid, mid,
-                     static_cast<std::int32_t>(reply_code_of(err)), std::move(detail));
-    else
-      reply_failure(origin, mid, reply_code_of(err), detail);
-  };
+                     static_cast<std::int32_t>(reply_code_of(err)), describe(err));
+    };
+  } else {
+    failed = [origin = f.origin, mid, node, route = msg.route](const call_failure& err) {
+      reply_failure(origin, mid, reply_code_of(err),
+                    "node " + node + " did not take " + route + ": " + describe(err));
+    };
+  }
   nanocaf::cluster::Envelope e;
   auto& fwd = *e.mutable_forward();
   if (mid != 0) {
@@ -720,11 +723,16 @@ caf::behavior member_actor(self_ptr self, runtime* rt, options opts, member_info
     [=](response_seen_atom, std::int64_t sid, std::uint64_t mid) {
       self->state.pending.erase({sid, mid});
     },
+    [=](responses_seen_msg& msg) {
+      for (auto& key : msg.seen)
+        self->state.pending.erase(key);
+    },
     [=](request_failed_atom, std::int64_t sid, std::uint64_t mid, std::int32_t code,
         const std::string& detail) {
       auto& pending = self->state.pending;
       if (auto p = pending.find({sid, mid}); p != pending.end()) {
-        reply_failure(p->second.origin, mid, code, detail);
+        reply_failure(p->second.origin, mid, code,
+                      "node " + p->second.node + " did not take the request: " + detail);
         pending.erase(p);
       }
     },

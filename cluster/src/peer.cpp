@@ -54,6 +54,7 @@ struct peer_state {
   metrics::counter* failed = nullptr;
   metrics::counter* refused = nullptr;
   metrics::histogram* seconds = nullptr;
+  metrics::counter* batches = nullptr;
   std::unordered_map<std::int64_t, lane> lanes;
   // Jobs not tied to a session, in flight, by ticket.
   std::unordered_map<std::uint64_t, peer_job> loose;
@@ -87,7 +88,7 @@ struct peer_state {
   void fail(peer_job& job, const call_failure& error) {
     done_with_one();
     if (job.failed)
-      job.failed(error);
+      job.failed(error); // a one-way message nobody waits for has none: batch_done logged it
   }
   void took_one() {
     if (in_flight)
@@ -268,6 +269,7 @@ void send_open_batch(self_ptr self) {
   if (st.open->items_size() == 0 || st.sent.size() >= max_batches_out)
     return;
   auto id = st.next_batch++;
+  st.batches->inc();
   auto& batch = st.sent[id];
   batch.keys.swap(st.open_keys);
   batch.request = std::move(st.open);
@@ -420,6 +422,11 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
   st.ok = &rpcs.with({address, "ok"});
   st.failed = &rpcs.with({address, "error"});
   st.refused = &rpcs.with({address, "refused"}); // never sent: the session's queue was full
+  st.batches = &registry
+                  ->counters("nanocaf_cluster_batches_total",
+                             "Relay batches sent to other nodes, by peer (the messages they "
+                             "carried are among nanocaf_cluster_rpcs_total).", {"peer"})
+                  .with({address});
   st.seconds = &registry
                   ->histograms("nanocaf_cluster_rpc_seconds",
                                "Round trip of gRPC calls to other nodes, by peer.", {"peer"})

@@ -11,9 +11,8 @@ namespace nanocaf::cluster::detail {
 
 void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::string_view route,
                             std::string payload) {
-  auto lost = [text = text_](const call_failure& err) {
-    log::debug("message to ", text, " lost: ", describe(err));
-  };
+  // No failure handler: nothing waits for a reply or a push, and the peer logs a lost one
+  // (a handler per message would cost an allocation per message).
   if (type == codec::message_type::response) {
     paid_one();
     nanocaf::cluster::Envelope e;
@@ -21,7 +20,7 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
     resp.set_sessionid(gate_session_);
     resp.set_id(mid);
     resp.set_data(std::move(payload));
-    caf::anon_send(peer_, message_job(gate_session_, std::move(e), lost));
+    caf::anon_send(peer_, message_job(gate_session_, std::move(e)));
     return;
   }
   nanocaf::cluster::Envelope e;
@@ -29,7 +28,7 @@ void remote_outlet::deliver(codec::message_type type, std::uint64_t mid, std::st
   push.set_sessionid(gate_session_);
   push.set_route(std::string{route});
   push.set_data(std::move(payload));
-  caf::anon_send(peer_, message_job(gate_session_, std::move(e), lost));
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e)));
 }
 
 void remote_outlet::error_reply(std::uint64_t mid, int code, const std::string& text,
@@ -42,10 +41,7 @@ void remote_outlet::error_reply(std::uint64_t mid, int code, const std::string& 
   r.set_code(code);
   r.set_error(text);
   r.set_errorid(error_id);
-  auto lost = [text = text_](const call_failure& err) {
-    log::debug("error reply to ", text, " lost: ", describe(err));
-  };
-  caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(lost)));
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e)));
 }
 
 void remote_outlet::paid_one() {
@@ -96,10 +92,7 @@ void remote_outlet::changed(const state_change& change) {
   c.set_sessionid(gate_session_);
   c.set_node(self_);
   to_proto(change, c);
-  auto not_applied = [text = text_](const call_failure& err) {
-    log::debug("state change for ", text, " not applied: ", describe(err));
-  };
-  caf::anon_send(peer_, message_job(gate_session_, std::move(e), std::move(not_applied)));
+  caf::anon_send(peer_, message_job(gate_session_, std::move(e)));
 }
 
 void remote_outlet::close() {

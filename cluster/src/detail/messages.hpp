@@ -70,6 +70,11 @@ struct call_reply_msg {
   nanocaf::cluster::CallReply reply;
 };
 
+/// The replies (HandleResponse, ErrorReply) that one batch delivered: (session, message id).
+struct responses_seen_msg {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> seen;
+};
+
 /// Nodes that joined (NewMember, or the master's answer to Register).
 struct join_msg {
   std::vector<member_info> members;
@@ -130,6 +135,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_out_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_in_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_answer_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::call_reply_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::responses_seen_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::register_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::unregister_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nanocaf::cluster::detail::heartbeat_req)
