@@ -3,6 +3,7 @@
 #pragma once
 
 #include <caf/actor.hpp>
+#include <grpcpp/support/message_allocator.h>
 
 #include "detail/inbound.hpp"
 #include "detail/security.hpp"
@@ -90,11 +91,22 @@ private:
   std::shared_ptr<const node_security> security_; // checks the cluster secret
 };
 
+/// A Relay batch and its reply in one protobuf arena: parsing a batch of a hundred messages
+/// costs a few blocks instead of several allocations per message, and it goes in one piece.
+class batch_arena_allocator final
+  : public grpc::MessageAllocator<nanocaf::cluster::Batch, nanocaf::cluster::BatchReply> {
+public:
+  grpc::MessageHolder<nanocaf::cluster::Batch, nanocaf::cluster::BatchReply>*
+  AllocateMessages() override;
+};
+
 /// Our Relay extension: many one-way messages in one call, applied in order.
 class relay_service final : public nanocaf::cluster::Relay::CallbackService {
 public:
   relay_service(inbound& in, std::shared_ptr<const node_security> security)
-    : in_(in), security_(std::move(security)) {}
+    : in_(in), security_(std::move(security)) {
+    SetMessageAllocatorFor_Deliver(&allocator_);
+  }
 
   grpc::ServerUnaryReactor* Deliver(grpc::CallbackServerContext* ctx,
                                     const nanocaf::cluster::Batch* req,
@@ -103,6 +115,7 @@ public:
 private:
   inbound& in_;
   std::shared_ptr<const node_security> security_; // checks the cluster secret
+  batch_arena_allocator allocator_;
 };
 
 /// Our Peer extension: request/reply calls from other nodes.
