@@ -144,6 +144,71 @@ TEST(Timers, EveryAfterCountUntilCancel) {
   rt.stop();
 }
 
+// The pattern of a turn timer: re-armed on every move. The component's timers wait in its own
+// queue with one wake-up armed for the earliest, so an earlier timer must overtake a later one
+// that is already armed, and a timer cancelled and started again a thousand times fires once.
+class turn_keeper : public component {
+public:
+  using clock = std::chrono::steady_clock;
+  std::mutex mu;
+  std::vector<std::pair<std::string, clock::duration>> fired; // what, how long after start
+  clock::time_point started;
+  std::atomic<int> pending{4}; // notes still to come
+
+  void setup() override { handle("noop", [](session&, const bytes&) {}); }
+  void init() override {
+    started = clock::now();
+    after(std::chrono::milliseconds(400), [this] { note("late"); });
+    after(std::chrono::milliseconds(40), [this] { note("early"); }); // comes before "late"
+    timer_id turn = 0;
+    for (int move = 0; move < 1000; ++move) {
+      if (turn != 0)
+        cancel(turn);
+      turn = after(std::chrono::milliseconds(100), [this] { note("turn"); });
+    }
+    // A callback that cancels itself and starts another: the queue holds up.
+    self_cancel_ = every(std::chrono::milliseconds(10), [this] {
+      cancel(self_cancel_);
+      after(std::chrono::milliseconds(1), [this] { note("chained"); });
+    });
+  }
+
+private:
+  void note(const std::string& what) {
+    std::lock_guard<std::mutex> guard{mu};
+    fired.emplace_back(what, clock::now() - started);
+    --pending;
+  }
+  timer_id self_cancel_ = 0;
+};
+
+TEST(Timers, AnEarlierTimerOvertakesALaterOneAndAReArmedOneFiresOnce) {
+  runtime rt;
+  auto t = rt.add<turn_keeper>(with_name("turns"));
+  rt.start();
+  ASSERT_TRUE(eventually([&] { return t->pending == 0; }, std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100)); // nothing else may come
+  std::lock_guard<std::mutex> guard{t->mu};
+  std::vector<std::string> order;
+  for (auto& [what, when] : t->fired)
+    order.push_back(what);
+  EXPECT_EQ(order, (std::vector<std::string>{"chained", "early", "turn", "late"}));
+  auto at = [&](const std::string& what) {
+    for (auto& [w, when] : t->fired)
+      if (w == what)
+        return std::chrono::duration_cast<std::chrono::milliseconds>(when).count();
+    return std::chrono::milliseconds::rep{-1};
+  };
+  EXPECT_GE(at("early"), 40);
+  EXPECT_LT(at("early"), 300); // not held back until the later timer's wake-up
+  EXPECT_GE(at("turn"), 100);
+  EXPECT_GE(at("late"), 400);
+  std::atomic<std::size_t> active{99};
+  t->invoke([&] { active = t->active_timers(); });
+  EXPECT_TRUE(eventually([&] { return active == 0u; }));
+  rt.stop();
+}
+
 TEST(Invoke, RunsOnTheComponentActorFromAnyThread) {
   runtime rt;
   auto t = rt.add<ticker>(with_name("ticker"));

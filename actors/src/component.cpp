@@ -31,15 +31,50 @@ timer_id service_host::start_timer(duration interval, std::size_t times,
   if (interval.count() <= 0)
     interval = duration{1};
   auto id = next_id_++;
-  timers_.emplace(id, timer{interval, times, std::move(done), std::move(fn)});
-  self_->delayed_send(self_, interval, timer_atom::value, id);
+  auto& t = timers_.emplace(id, timer{interval, times, std::move(done), std::move(fn), due_.end()})
+              .first->second;
+  schedule(id, t, clock::now() + interval);
   return id;
 }
 
-void service_host::fire_timer(timer_id id) {
+void service_host::cancel_timer(timer_id id) {
   auto i = timers_.find(id);
   if (i == timers_.end())
-    return; // cancelled: its last delayed message just drains
+    return;
+  if (i->second.slot != due_.end())
+    due_.erase(i->second.slot);
+  timers_.erase(i); // a wake-up armed for it comes, finds nothing due, and arms the next
+}
+
+void service_host::schedule(timer_id id, timer& t, clock::time_point at) {
+  t.slot = due_.emplace(at, id);
+  if (!armed_ || at < *armed_)
+    arm(at);
+}
+
+void service_host::arm(clock::time_point at) {
+  armed_ = at;
+  auto delay = std::max(at - clock::now(), clock::duration::zero());
+  self_->delayed_send(self_, delay, timer_atom::value,
+                      static_cast<std::int64_t>(at.time_since_epoch().count()));
+}
+
+void service_host::timers_due(std::int64_t armed_for) {
+  if (armed_ && armed_->time_since_epoch().count() == armed_for)
+    armed_.reset(); // else a later wake-up that an earlier one overtook: armed_ stays
+  auto now = clock::now();
+  while (!due_.empty() && due_.begin()->first <= now) {
+    auto id = due_.begin()->second;
+    timers_.at(id).slot = due_.end();
+    due_.erase(due_.begin());
+    fire(id);
+  }
+  if (!due_.empty() && !armed_)
+    arm(due_.begin()->first);
+}
+
+void service_host::fire(timer_id id) {
+  auto i = timers_.find(id);
   auto& t = i->second;
   if (t.done && t.done()) {
     timers_.erase(i);
@@ -58,7 +93,7 @@ void service_host::fire_timer(timer_id id) {
     timers_.erase(i);
     return;
   }
-  self_->delayed_send(self_, i->second.interval, timer_atom::value, id);
+  schedule(id, i->second, clock::now() + i->second.interval);
 }
 
 current_actor_scope::current_actor_scope(caf::actor* a) noexcept

@@ -94,9 +94,9 @@ caf::behavior service_actor(caf::stateful_actor<service_state>* self,
         log::error("component ", self->state.comp->name(), ": task threw: ", e.what());
       }
     },
-    [=](timer_atom, timer_id id) {
+    [=](timer_atom, std::int64_t armed_for) {
       current_actor_scope scope{&self->state.handle};
-      self->state.host->fire_timer(id);
+      self->state.host->timers_due(armed_for);
     },
     [=](lifecycle_atom, lifecycle_stage stage) {
       current_actor_scope scope{&self->state.handle};

@@ -1,9 +1,12 @@
 // Binds a component to the actor it runs on: its timers, and the handle used by invoke().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/actor.hpp>
@@ -26,26 +29,40 @@ public:
 
   timer_id start_timer(duration interval, std::size_t times, std::function<bool()> done,
                        std::function<void()> fn);
-  void cancel_timer(timer_id id) { timers_.erase(id); }
-  /// Runs timer `id` if it is still active, and re-arms or retires it.
-  void fire_timer(timer_id id);
+  void cancel_timer(timer_id id);
+  /// The wake-up armed for `armed_for` (a steady_clock count) came: runs the timers that are
+  /// due, re-arms or retires each, and arms the wake-up for the next deadline.
+  void timers_due(std::int64_t armed_for);
   std::size_t active_timers() const noexcept { return timers_.size(); }
 
   const caf::actor& handle() const noexcept { return handle_; }
   caf::event_based_actor* self() const noexcept { return self_; }
 
 private:
+  // The timers wait here, not in CAF's clock: a game re-arms a turn timer on every move, and
+  // one delayed message each would wake the clock thread every time and keep every cancelled
+  // timer's message until its deadline (30 s of moves). The actor holds one delayed message,
+  // for the earliest deadline, and sends another only when a new timer comes before it.
+  using clock = std::chrono::steady_clock;
+  using queue = std::multimap<clock::time_point, timer_id>; // equal deadlines keep their order
   struct timer {
     duration interval;
     std::size_t remaining; // 0: until cancelled
     std::function<bool()> done;
     std::function<void()> fn;
+    queue::iterator slot; // in due_; due_.end() while it runs
   };
+
+  void schedule(timer_id id, timer& t, clock::time_point at);
+  void arm(clock::time_point at);
+  void fire(timer_id id);
 
   caf::event_based_actor* self_;
   caf::actor handle_;
   timer_id next_id_ = 1;
   std::unordered_map<timer_id, timer> timers_;
+  queue due_;
+  std::optional<clock::time_point> armed_; // the earliest wake-up on its way
 };
 
 /// Marks the component actor as "current" on this thread while user code runs, so that
