@@ -153,13 +153,21 @@ public:
   std::mutex mu;
   std::vector<std::pair<std::string, clock::duration>> fired; // what, how long after start
   clock::time_point started;
-  std::atomic<int> pending{4}; // notes still to come
+  std::atomic<int> pending{5}; // notes still to come
 
   void setup() override { handle("noop", [](session&, const bytes&) {}); }
   void init() override {
     started = clock::now();
-    after(std::chrono::milliseconds(400), [this] { note("late"); });
+    after(std::chrono::milliseconds(400), [this] {
+      cancel(long_);
+      note("late");
+    });
     after(std::chrono::milliseconds(40), [this] { note("early"); }); // comes before "late"
+    // A callback that starts a far timer while a nearer one waits: the nearer keeps its time.
+    after(std::chrono::milliseconds(60), [this] {
+      long_ = after(std::chrono::seconds(3), [this] { note("never"); });
+    });
+    after(std::chrono::milliseconds(100), [this] { note("queued"); });
     timer_id turn = 0;
     for (int move = 0; move < 1000; ++move) {
       if (turn != 0)
@@ -180,6 +188,7 @@ private:
     --pending;
   }
   timer_id self_cancel_ = 0;
+  timer_id long_ = 0;
 };
 
 TEST(Timers, AnEarlierTimerOvertakesALaterOneAndAReArmedOneFiresOnce) {
@@ -192,7 +201,7 @@ TEST(Timers, AnEarlierTimerOvertakesALaterOneAndAReArmedOneFiresOnce) {
   std::vector<std::string> order;
   for (auto& [what, when] : t->fired)
     order.push_back(what);
-  EXPECT_EQ(order, (std::vector<std::string>{"chained", "early", "turn", "late"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"chained", "early", "queued", "turn", "late"}));
   auto at = [&](const std::string& what) {
     for (auto& [w, when] : t->fired)
       if (w == what)
@@ -201,6 +210,8 @@ TEST(Timers, AnEarlierTimerOvertakesALaterOneAndAReArmedOneFiresOnce) {
   };
   EXPECT_GE(at("early"), 40);
   EXPECT_LT(at("early"), 300); // not held back until the later timer's wake-up
+  EXPECT_GE(at("queued"), 100);
+  EXPECT_LT(at("queued"), 300); // not held back by the 3 s timer armed meanwhile
   EXPECT_GE(at("turn"), 100);
   EXPECT_GE(at("late"), 400);
   std::atomic<std::size_t> active{99};

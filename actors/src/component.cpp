@@ -48,7 +48,8 @@ void service_host::cancel_timer(timer_id id) {
 
 void service_host::schedule(timer_id id, timer& t, clock::time_point at) {
   t.slot = due_.emplace(at, id);
-  if (!armed_ || at < *armed_)
+  // While due timers run, timers_due arms once at the end, for whatever is then earliest.
+  if (!running_due_ && (!armed_ || at < *armed_))
     arm(at);
 }
 
@@ -63,13 +64,15 @@ void service_host::timers_due(std::int64_t armed_for) {
   if (armed_ && armed_->time_since_epoch().count() == armed_for)
     armed_.reset(); // else a later wake-up that an earlier one overtook: armed_ stays
   auto now = clock::now();
+  running_due_ = true;
   while (!due_.empty() && due_.begin()->first <= now) {
     auto id = due_.begin()->second;
     timers_.at(id).slot = due_.end();
     due_.erase(due_.begin());
     fire(id);
   }
-  if (!due_.empty() && !armed_)
+  running_due_ = false;
+  if (!due_.empty() && (!armed_ || due_.begin()->first < *armed_))
     arm(due_.begin()->first);
 }
 
@@ -80,10 +83,14 @@ void service_host::fire(timer_id id) {
     timers_.erase(i);
     return;
   }
+  // Called from a local: the callback may cancel its own timer, which erases the entry.
+  auto fn = std::move(t.fn);
   try {
-    t.fn();
+    fn();
   } catch (const std::exception& e) {
     log::error("timer ", id, " threw: ", e.what());
+  } catch (...) {
+    log::error("timer ", id, " threw something that is not a std::exception");
   }
   // The callback may have cancelled this or other timers: look it up again.
   i = timers_.find(id);
@@ -93,6 +100,7 @@ void service_host::fire(timer_id id) {
     timers_.erase(i);
     return;
   }
+  i->second.fn = std::move(fn);
   schedule(id, i->second, clock::now() + i->second.interval);
 }
 

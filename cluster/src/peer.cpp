@@ -443,9 +443,6 @@ caf::behavior peer_actor(self_ptr self, std::string address, peer_settings setti
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    // Our calls are never retried by gRPC (a failed one is answered or re-sent by us), so its
-    // retry layer, which keeps a copy of every request in case, only costs.
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     auto channel =
       grpc::CreateCustomChannel(address, settings.security->channel_credentials(), args);
     if (settings.channels)

@@ -63,6 +63,7 @@ private:
   std::unordered_map<timer_id, timer> timers_;
   queue due_;
   std::optional<clock::time_point> armed_; // the earliest wake-up on its way
+  bool running_due_ = false;                // timers_due is running callbacks
 };
 
 /// Marks the component actor as "current" on this thread while user code runs, so that
