@@ -27,8 +27,8 @@ constexpr std::size_t max_batch_bytes = 1 << 20;
 constexpr int max_batch_items = 4096;
 // ... and one is out at a time: what queues meanwhile goes in the next one, so batches grow
 // with the load instead of calls multiplying. A gRPC call costs far more than the messages in
-// it: with four out, the game benchmark made twice the calls and spent about a fifth more
-// CPU per move (scripts/bench-game.sh). A quiet peer still gets each message at once.
+// it: with four out, the game benchmark spent about a fifth more CPU per move
+// (scripts/bench-game.sh). A quiet peer still gets each message at once.
 constexpr std::size_t max_batches_out = 1;
 
 // One session's jobs: those launched first (one unary call, or a run of messages in one
